@@ -1,0 +1,140 @@
+// Flag parsing for the podium subcommands: node:util parseArgs plus validation
+// into typed options. Spellings follow the upstream components (kube-apiserver's
+// --tls-cert-file, klog's --v) so upstream muscle memory and docs carry over.
+import { isIPv4 } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A bad command line: podium.ts prints the message and the usage, and exits 2. */
+export class UsageError extends Error {}
+
+export type Runtime = 'docker' | 'simulated' | 'none';
+export type AppendFsync = 'everysec' | 'always' | 'no';
+
+export interface UpFlags {
+  dataDir: string;
+  port: number;
+  redisUrl?: string;
+  redisAppendfsync: AppendFsync;
+  runtime: Runtime;
+  nodes: number;
+  ingressPort?: number;
+  verbosity: number;
+}
+
+export interface ApiServerFlags {
+  port: number;
+  bindAddress: string;
+  redisUrl: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  clientCaFile?: string;
+  dataDir?: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  eventWindow: number;
+  verbosity: number;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const str = { type: 'string' } as const;
+
+function parse(args: string[], options: Options): Record<string, string | undefined> {
+  try {
+    const { values } = parseArgs({ args, options: { ...options, v: str }, strict: true, allowPositionals: false });
+    return values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function intFlag(name: string, value: string | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${name}: want an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}
+
+function choiceFlag<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name}: want one of ${choices.join('|')}, got "${value}"`);
+  return value as T;
+}
+
+function cidrFlag(name: string, value: string | undefined, fallback: string): string {
+  const v = value ?? fallback;
+  const [ip, bits, extra] = v.split('/');
+  const n = Number(bits);
+  if (extra !== undefined || !ip || !isIPv4(ip) || !/^\d+$/.test(bits ?? '') || n < 8 || n > 30) {
+    throw new UsageError(`--${name}: want an IPv4 CIDR such as 10.96.0.0/16, got "${v}"`);
+  }
+  return v;
+}
+
+function portRangeFlag(name: string, value: string | undefined, fallback: string): string {
+  const v = value ?? fallback;
+  const m = /^(\d+)-(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2])) {
+    throw new UsageError(`--${name}: want a port range such as 30000-32767, got "${v}"`);
+  }
+  return v;
+}
+
+export function parseUpFlags(args: string[]): UpFlags {
+  const f = parse(args, {
+    'data-dir': str,
+    port: str,
+    'redis-url': str,
+    'redis-appendfsync': str,
+    runtime: str,
+    nodes: str,
+    'ingress-port': str,
+  });
+  return {
+    // Same default as the .gitignore'd ".podium*/" so a casual `podium up` in a checkout stays untracked.
+    dataDir: resolve(f['data-dir'] ?? '.podium'),
+    port: intFlag('port', f.port, 6443, 1, 65535),
+    redisUrl: f['redis-url'],
+    redisAppendfsync: choiceFlag('redis-appendfsync', f['redis-appendfsync'], ['everysec', 'always', 'no'] as const, 'everysec'),
+    runtime: choiceFlag('runtime', f.runtime, ['docker', 'simulated', 'none'] as const, 'docker'),
+    nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
+    ingressPort: f['ingress-port'] === undefined ? undefined : intFlag('ingress-port', f['ingress-port'], 0, 1, 65535),
+    verbosity: intFlag('v', f.v, 0, 0, 10),
+  };
+}
+
+export function parseApiServerFlags(args: string[]): ApiServerFlags {
+  const f = parse(args, {
+    'redis-url': str,
+    port: str,
+    'bind-address': str,
+    'tls-cert-file': str,
+    'tls-private-key-file': str,
+    'client-ca-file': str,
+    'data-dir': str,
+    'service-cluster-ip-range': str,
+    'service-node-port-range': str,
+    'event-window': str,
+  });
+  const redisUrl = f['redis-url'];
+  if (!redisUrl) throw new UsageError('--redis-url is required (podium up starts a Redis for you)');
+  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
+  return {
+    redisUrl,
+    port: intFlag('port', f.port, 6443, 0, 65535),
+    bindAddress: f['bind-address'] ?? '127.0.0.1',
+    tlsCertFile: abs(f['tls-cert-file']),
+    tlsKeyFile: abs(f['tls-private-key-file']),
+    clientCaFile: abs(f['client-ca-file']),
+    dataDir: abs(f['data-dir']),
+    serviceClusterIpRange: cidrFlag('service-cluster-ip-range', f['service-cluster-ip-range'], '10.96.0.0/16'),
+    serviceNodePortRange: portRangeFlag('service-node-port-range', f['service-node-port-range'], '30000-32767'),
+    eventWindow: intFlag('event-window', f['event-window'], 10000, 1),
+    verbosity: intFlag('v', f.v, 0, 0, 10),
+  };
+}
+
+export function parseVersionFlags(args: string[]): { verbosity: number } {
+  const f = parse(args, {});
+  return { verbosity: intFlag('v', f.v, 0, 0, 10) };
+}

@@ -1,0 +1,227 @@
+// `podium up`: the all-in-one entry, in the manner of `k3s server`. It prepares the
+// data directory (PKI, kubeconfig), starts Redis unless given one, starts each
+// component as a supervised child process, waits for the API server's /readyz,
+// and on SIGTERM/SIGINT stops the components in reverse order with Redis last.
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { logger } from '../apimachinery/log.js';
+import { ensurePki, type Pki } from '../server/pki.js';
+import type { UpFlags } from './flags.js';
+import { buildKubeconfig, writeKubeconfig } from './kubeconfig.js';
+import { startManagedRedis, type ManagedRedis } from './redis.js';
+import { SupervisedChild } from './supervisor.js';
+
+const log = logger('up');
+const supervisorLog = logger('supervisor');
+
+/** Runs until a signal stops the cluster; resolves with the process exit code. */
+export async function runUp(f: UpFlags): Promise<number> {
+  const dataDir = f.dataDir;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = await lockDataDir(dataDir);
+  noteUnimplementedFlags(f);
+
+  const components: SupervisedChild[] = [];
+  let redis: ManagedRedis | undefined;
+  const aborted = new AbortController();
+  let stopping: Promise<void> | undefined;
+
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      aborted.abort();
+      // Reverse start order: clients of the API server first, the API server after them, Redis last.
+      for (const c of [...components].reverse()) await c.stop();
+      if (redis) await redis.stop();
+      await unlock();
+    })());
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      log.info('shutting down', { signal });
+      void stopAll();
+    } else {
+      log.warn('second signal: killing every child now', { signal });
+      for (const c of components) c.kill();
+      redis?.kill();
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // Last resort when `up` dies of an exception: no child may outlive it holding the port or the AOF.
+  process.on('exit', () => {
+    for (const c of components) c.kill();
+    redis?.kill();
+  });
+
+  try {
+    await ensurePortFree(f.port);
+    const pki = await ensurePki(join(dataDir, 'pki'));
+    if (pki.generated.length) log.info('generated certificates', { dir: pki.files.dir, generated: pki.generated });
+    else log.v(1, 'reusing certificates', { dir: pki.files.dir });
+
+    const kubeconfigPath = join(dataDir, 'kubeconfig');
+    const server = `https://127.0.0.1:${f.port}`;
+    const kubeconfig = buildKubeconfig({ server, caCertPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
+    if (await writeKubeconfig(kubeconfigPath, kubeconfig)) log.info('wrote kubeconfig', { path: kubeconfigPath, server });
+
+    let redisUrl = f.redisUrl;
+    if (!redisUrl) {
+      redis = await startManagedRedis({ dataDir, appendfsync: f.redisAppendfsync, signal: aborted.signal });
+      redisUrl = redis.url;
+    } else {
+      log.info('using external redis', { url: redactUrl(redisUrl) });
+    }
+
+    const apiserver = new SupervisedChild(
+      podiumChild('apiserver', [
+        '--redis-url', redisUrl,
+        '--port', String(f.port),
+        '--bind-address', '127.0.0.1',
+        '--data-dir', dataDir,
+        '--tls-cert-file', pki.files.servingCert,
+        '--tls-private-key-file', pki.files.servingKey,
+        '--client-ca-file', pki.files.caCert,
+        '--v', String(f.verbosity),
+      ]),
+      supervisorLog,
+    );
+    components.push(apiserver);
+    apiserver.start();
+    await waitForReadyz(f.port, pki, aborted.signal);
+
+    log.info('podium is ready', { kubeconfig: kubeconfigPath, server });
+    process.stdout.write(`podium is ready: export KUBECONFIG=${kubeconfigPath}\n`);
+  } catch (err) {
+    if (!aborted.signal.aborted) {
+      log.error('podium up failed', { error: (err as Error).message });
+      await stopAll();
+      return 1;
+    }
+    // A signal interrupted startup; the shutdown it started finishes below.
+  }
+  await new Promise<void>((resolve) => {
+    aborted.signal.addEventListener('abort', () => resolve(), { once: true });
+    if (aborted.signal.aborted) resolve();
+  });
+  await stopAll();
+  log.info('podium stopped');
+  return 0;
+}
+
+/** A child running this same program, e.g. `node dist/cmd/podium.js apiserver ...`. */
+export function podiumChild(subcommand: string, args: string[]): { name: string; command: string; args: string[]; output: 'inherit' } {
+  const entry = fileURLToPath(new URL('./podium.js', import.meta.url));
+  // Keep flags such as --enable-source-maps, but never a second inspector on the same port.
+  const nodeFlags = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  return { name: subcommand, command: process.execPath, args: [...nodeFlags, entry, subcommand, ...args], output: 'inherit' };
+}
+
+function noteUnimplementedFlags(f: UpFlags): void {
+  if (f.runtime === 'none') log.info('--runtime none: no node agent will be started');
+  else log.info('node agent not available yet: --runtime is accepted but not meaningful yet', { runtime: f.runtime });
+  if (f.nodes !== 1) log.info('--nodes is accepted but not meaningful yet', { nodes: f.nodes });
+  if (f.ingressPort !== undefined) log.info('--ingress-port is accepted but not meaningful yet', { ingressPort: f.ingressPort });
+}
+
+// Checked before starting anything: a taken port would otherwise become a crash-looping API server.
+function ensurePortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use (choose another with --port)` : err.message)),
+    );
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+  });
+}
+
+async function waitForReadyz(port: number, pki: Pki, signal: AbortSignal): Promise<void> {
+  const tls = {
+    ca: pki.caCertPem,
+    cert: pki.adminCertPem,
+    key: pki.adminKeyPem,
+  };
+  const started = Date.now();
+  let nextReport = started + 30_000;
+  let last = '';
+  for (;;) {
+    signal.throwIfAborted();
+    last = await probeReadyz(port, tls).catch((err: Error) => err.message);
+    if (last === 'ok') return;
+    log.v(2, 'api server not ready yet', { answer: last });
+    if (Date.now() >= nextReport) {
+      log.warn('still waiting for the api server to become ready', { waitedSeconds: Math.round((Date.now() - started) / 1000), lastAnswer: last });
+      nextReport += 30_000;
+    }
+    await sleep(250);
+  }
+}
+
+function probeReadyz(port: number, tls: { ca: string; cert: string; key: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/readyz', method: 'GET', agent: false, timeout: 2000, ...tls }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : `HTTP ${res.statusCode}: ${body.trim().slice(0, 200)}`));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * One `up` per data directory: two would share the PKI, the kubeconfig and, worse, the
+ * Redis AOF. The pid file also tells the next start whether a leftover Redis is an orphan.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = join(dataDir, 'podium.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      return async () => {
+        const owner = await readFile(lockFile, 'utf8').catch(() => '');
+        if (owner.trim() === String(process.pid)) await rm(lockFile, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (pid > 0 && pid !== process.pid && isPodium(pid)) {
+        throw new Error(`${dataDir} is in use by another podium (pid ${pid}); stop it first or choose another --data-dir`);
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isPodium(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('podium');
+  } catch {
+    return true; // alive and not inspectable (not Linux): assume it is ours rather than risk sharing the AOF
+  }
+}

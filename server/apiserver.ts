@@ -1,0 +1,98 @@
+// The API server: Redis storage and watch caches, the registry of served resources, admission,
+// and the HTTP(S) front (express) that routes discovery, health and resource requests.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import express from 'express';
+import { RedisStorage } from './storage/redis-storage.js';
+import { Cacher } from './storage/cacher.js';
+import { Registry } from './generic/registry.js';
+import { Store } from './generic/store.js';
+import { coreResources } from './registry/core.js';
+import { groupResources } from './registry/groups.js';
+import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { serviceAccountAdmission } from './admission/service-account.js';
+import { serviceAllocation } from './admission/service-allocation.js';
+import { createRouter } from './http/router.js';
+import { bootstrap } from './bootstrap.js';
+import { logger } from '../apimachinery/log.js';
+
+export interface ApiServerOptions {
+  port: number;
+  bindAddress: string;
+  redisUrl: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  clientCaFile?: string;
+  dataDir?: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  eventWindow: number;
+}
+
+const log = logger('apiserver');
+
+export async function startApiServer(opts: ApiServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const redis = new RedisStorage(opts.redisUrl, opts.eventWindow);
+  const registry = new Registry([...coreResources, ...groupResources]);
+  const cacher = new Cacher(redis, registry.storageTypes(), opts.eventWindow);
+  const services = serviceAllocation(redis.client, opts.serviceClusterIpRange, opts.serviceNodePortRange);
+  const admission = [namespaceLifecycle, serviceAccountAdmission, services];
+  for (const def of registry.definitions) registry.stores.set(def, new Store(def, redis, cacher, admission, registry));
+
+  await waitForRedis(redis);
+  await cacher.start();
+  await bootstrap(registry, services.kubernetesServiceIP, opts.port);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+  const sockets = new Set<Socket>();
+  let server: http.Server;
+  const router = createRouter({ registry, redis, cacher, serverAddress: () => `${opts.bindAddress}:${(server.address() as AddressInfo).port}` });
+  app.use(router);
+  if (opts.tlsCertFile && opts.tlsKeyFile) {
+    server = https.createServer({
+      cert: readFileSync(opts.tlsCertFile),
+      key: readFileSync(opts.tlsKeyFile),
+      ca: opts.clientCaFile ? readFileSync(opts.clientCaFile) : undefined,
+      requestCert: !!opts.clientCaFile,
+      rejectUnauthorized: false,
+    }, app);
+  } else {
+    server = http.createServer(app);
+  }
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
+  server.requestTimeout = 0;
+  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'); else socket.destroy(); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.bindAddress, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info('serving', { port, tls: !!opts.tlsCertFile, types: registry.storageTypes().length });
+  return {
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await cacher.stop();
+      await redis.close();
+    },
+  };
+}
+
+async function waitForRedis(redis: RedisStorage): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (await redis.ping()) return;
+    if (i % 10 === 0) log.info('waiting for redis');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,119 @@
+// Watch streams from the watch cache: initial state where asked, then every later event once
+// and in order; selector transitions become ADDED/DELETED as upstream; 410 when the start is
+// older than what is kept; bookmarks; a timeout; slow readers are cut off.
+import type { ServerResponse } from 'node:http';
+import type { KubeObject } from '../registry/types.js';
+import type { Store } from './store.js';
+import type { ListOptions } from './selection.js';
+import type { CacheEvent, EventType } from '../storage/watch-cache.js';
+import { materialize } from '../storage/watch-cache.js';
+import { badRequest, gone } from '../../apimachinery/errors.js';
+import type { RedisStorage } from '../storage/redis-storage.js';
+
+export type EventEncoder = (type: EventType | 'BOOKMARK' | 'ERROR', obj: KubeObject, first: boolean) => string;
+
+/** A watcher whose unread output passes this is disconnected rather than buffered further. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const BOOKMARK_INTERVAL_MS = 30_000;
+
+interface Delivery { type: EventType; object: KubeObject; ev?: CacheEvent }
+
+export async function serveWatch(store: Store, redis: RedisStorage, namespace: string, opts: ListOptions, res: ServerResponse, encode: EventEncoder, encodingKey: string): Promise<void> {
+  const pred = store.predicate(opts);
+  const prefix = store.def.namespaced && namespace ? `${namespace}/` : '';
+  const rvParam = opts.resourceVersion ?? '';
+  if (rvParam && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
+  const cache = rvParam === '' ? await store.fresh() : store.cache();
+  const inScope = (key: string) => !prefix || key.startsWith(prefix);
+  const matches = (o: KubeObject | undefined) => !!o && (pred.empty || pred.matches(store.out(o)));
+
+  let first = true;
+  let closed = false;
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    first = false;
+    if (res.writableLength > MAX_BUFFERED_BYTES) finish(true);
+  };
+
+  /** Upstream's filtering: a change that moves an object in or out of the selection is ADDED or DELETED. */
+  const deliver = (ev: CacheEvent) => {
+    if (!inScope(ev.key)) return;
+    const now = ev.type !== 'DELETED' && matches(ev.object);
+    const before = ev.type === 'ADDED' ? false : ev.prev ? matches(ev.prev) : ev.type === 'DELETED' ? matches(ev.object) : now;
+    let type: EventType;
+    if (ev.type === 'DELETED') { if (!before) return; type = 'DELETED'; }
+    else if (now && before) type = 'MODIFIED';
+    else if (now) type = 'ADDED';
+    else if (before) type = 'DELETED';
+    else return;
+    if (type === ev.type && !first) {
+      let bytes = ev.encoded.get(encodingKey);
+      if (!bytes) ev.encoded.set(encodingKey, (bytes = Buffer.from(encode(type, store.out(ev.object), false))));
+      if (!closed) res.write(bytes);
+      if (res.writableLength > MAX_BUFFERED_BYTES) finish(true);
+      return;
+    }
+    write(encode(type, store.out(ev.object), first));
+  };
+
+  let pending: CacheEvent[] | null = [];
+  const unsubscribe = cache.subscribe((ev) => (pending ? pending.push(ev) : deliver(ev)));
+  let bookmarkTimer: NodeJS.Timeout | undefined;
+  const timeoutMs = (opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : 1800 + Math.random() * 1800) * 1000;
+  const endTimer = setTimeout(() => finish(false), timeoutMs);
+  function finish(destroy: boolean) {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearTimeout(endTimer);
+    if (bookmarkTimer) clearInterval(bookmarkTimer);
+    if (destroy) res.destroy(); else res.end();
+  }
+  res.on('close', () => finish(false));
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+
+  const bookmark = (annotations?: Record<string, string>) => {
+    const obj: KubeObject = { kind: store.def.kind, apiVersion: store.def.group ? `${store.def.group}/${store.def.version}` : store.def.version, metadata: { resourceVersion: String(cache.rev), ...(annotations ? { annotations } : {}) } };
+    write(encode('BOOKMARK', obj, first));
+  };
+
+  let backlog: Delivery[] | CacheEvent[];
+  const initial = rvParam === '' || rvParam === '0' || opts.sendInitialEvents === true;
+  if (initial) {
+    const items: Delivery[] = [];
+    for (const [key, e] of cache.entries(prefix)) if (inScope(key) && matches(e.object)) items.push({ type: 'ADDED', object: e.object });
+    for (const d of items) write(encode('ADDED', store.out(d.object), first));
+    if (opts.sendInitialEvents && opts.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    backlog = [];
+  } else {
+    const from = Number(rvParam);
+    const fromRing = cache.eventsSince(from);
+    if (fromRing) backlog = fromRing;
+    else {
+      // Older than this server's ring: the Redis stream may still hold the events.
+      const oldest = await redis.oldestEventRevision(store.type).catch(() => undefined);
+      if (oldest === undefined || oldest > from + 1) {
+        write(encode('ERROR', gone(`too old resource version: ${from} (${cache.rev})`).toStatus() as KubeObject, first));
+        finish(false);
+        return;
+      }
+      const stored = await redis.eventsAfter(store.type, from, 1_000_000);
+      const last = new Map<string, KubeObject>();
+      backlog = stored.filter((e) => e.rev <= cache.rev).map((e) => {
+        const object = materialize(e.json, e.rev);
+        const ev: CacheEvent = { type: e.type, rev: e.rev, key: e.key, object, prev: last.get(e.key), encoded: new Map() };
+        last.set(e.key, object);
+        return ev;
+      });
+    }
+  }
+  for (const ev of backlog as CacheEvent[]) deliver(ev);
+  const queued = pending;
+  pending = null;
+  const lastSent = (backlog as CacheEvent[]).at(-1)?.rev ?? 0;
+  for (const ev of queued) if (ev.rev > lastSent) deliver(ev);
+  if (opts.allowWatchBookmarks) bookmarkTimer = setInterval(() => bookmark(), BOOKMARK_INTERVAL_MS);
+}

@@ -1,0 +1,238 @@
+// Serves the resource paths: each verb of each resource and its subresources, on top of the
+// generic store; decoding, negotiation (JSON object, Table, metadata) and dry-run live here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
+import type { Registry } from '../generic/registry.js';
+import type { Store, WriteOptions } from '../generic/store.js';
+import type { ListOptions } from '../generic/selection.js';
+import type { KubeObject } from '../registry/types.js';
+import type { RedisStorage } from '../storage/redis-storage.js';
+import { apiVersionOf } from '../registry/types.js';
+import { list } from '../generic/list.js';
+import { serveWatch, type EventEncoder } from '../generic/watch.js';
+import { badRequest, methodNotSupported, notFound, serviceUnavailable, StatusError } from '../../apimachinery/errors.js';
+import { decodeObject, mediaType, parseJson, dropNulls, readBody } from './body.js';
+import { negotiate, sendJson, type Negotiated } from './respond.js';
+import type { ResourceRequest } from './request-info.js';
+import { includeObjectParam, partialObjectMetadata, toTable } from '../table.js';
+import { applyPatch } from '../patch/index.js';
+import { scaleOf, applyScale } from './scale.js';
+import { bindPod, evictPod } from './pod-subresources.js';
+
+/** Pod subresources served by the node agent; until one exists they answer 503. */
+const NODE_STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+export class ResourceHandler {
+  constructor(private readonly registry: Registry, private readonly redis: RedisStorage) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams): Promise<void> {
+    const def = this.registry.find(info.group, info.version, info.resource);
+    if (!def) throw notFound({ group: info.group, resource: info.resource }, info.name || info.resource);
+    const store = this.registry.stores.get(def)!;
+    if (def.namespaced && !info.namespace && info.verb !== 'list' && info.verb !== 'watch' && info.verb !== 'deletecollection') {
+      throw notFound({ group: info.group, resource: info.resource }, info.name);
+    }
+    if (!def.namespaced && info.namespace && info.resource !== 'namespaces') throw notFound({ group: info.group, resource: info.resource }, info.name);
+    const opts: WriteOptions = { dryRun: parseDryRun(query), fieldManager: query.get('fieldManager') ?? undefined };
+    const neg = negotiate(req);
+    if (info.subresource) return this.subresource(req, res, info, query, store, opts, neg);
+    if (def.verbs && !def.verbs.includes(info.verb as never)) throw methodNotSupported(store.gr, info.verb);
+
+    switch (info.verb) {
+      case 'get': {
+        const obj = await store.get(info.namespace, info.name);
+        return this.sendObject(res, 200, store, obj, neg, query);
+      }
+      case 'list': return this.list(res, store, info.namespace, listOptions(query), neg, query);
+      case 'watch': return serveWatch(store, this.redis, info.namespace, listOptions(query), res, this.encoder(store, neg, query), `${neg.format}:${neg.tableVersion}`);
+      case 'create': {
+        const body = decodeObject(await readBody(req), mediaType(req));
+        const obj = await store.create(info.namespace, body, opts);
+        return this.sendObject(res, 201, store, obj, neg, query);
+      }
+      case 'update': {
+        const body = decodeObject(await readBody(req), mediaType(req));
+        const obj = await store.update(info.namespace, info.name, body, opts);
+        return this.sendObject(res, 200, store, obj, neg, query);
+      }
+      case 'patch': {
+        const patchBody = await readBody(req);
+        const type = mediaType(req);
+        const schema = { group: def.group, version: def.version, kind: def.kind };
+        const obj = await store.patch(info.namespace, info.name, (current) => applyPatch(type, current, patchBody, schema) as KubeObject, opts);
+        return this.sendObject(res, 200, store, obj, neg, query);
+      }
+      case 'delete': {
+        const options = await deleteOptions(req, query);
+        const { object, deleted } = await store.delete(info.namespace, info.name, options, opts);
+        if (deleted && def.kind !== 'Pod') {
+          return sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: info.name, group: def.group || undefined, kind: def.plural, uid: object.metadata?.uid } });
+        }
+        return this.sendObject(res, deleted ? 200 : 202, store, object, neg, query);
+      }
+      case 'deletecollection': {
+        const options = await deleteOptions(req, query);
+        const found = await list(store, info.namespace, listOptions(query));
+        const items: KubeObject[] = [];
+        for (const item of found.items) {
+          const m = item.object.metadata!;
+          try {
+            items.push((await store.delete(m.namespace ?? '', m.name!, options, opts)).object);
+          } catch (err) {
+            if (!(err instanceof StatusError && err.code === 404)) throw err;
+          }
+        }
+        return sendJson(res, 200, { kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: found.resourceVersion }, items });
+      }
+      default:
+        throw methodNotSupported(store.gr, info.verb);
+    }
+  }
+
+  private async subresource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, store: Store, opts: WriteOptions, neg: Negotiated): Promise<void> {
+    const def = store.def;
+    const sub = info.subresource;
+    if (sub === 'status' && def.subresources?.status) {
+      if (info.verb === 'get') return this.sendObject(res, 200, store, await store.get(info.namespace, info.name), neg, query);
+      if (info.verb === 'update') {
+        const body = decodeObject(await readBody(req), mediaType(req));
+        return this.sendObject(res, 200, store, await store.update(info.namespace, info.name, body, opts, 'status'), neg, query);
+      }
+      if (info.verb === 'patch') {
+        const patchBody = await readBody(req);
+        const type = mediaType(req);
+        const schema = { group: def.group, version: def.version, kind: def.kind };
+        const obj = await store.patch(info.namespace, info.name, (cur) => applyPatch(type, cur, patchBody, schema) as KubeObject, opts, 'status');
+        return this.sendObject(res, 200, store, obj, neg, query);
+      }
+    }
+    if (sub === 'scale' && def.subresources?.scale) {
+      const scale = def.subresources.scale;
+      if (info.verb === 'get') return sendJson(res, 200, scaleOf(def, scale, await store.get(info.namespace, info.name)));
+      if (info.verb === 'update' || info.verb === 'patch') {
+        const body = await readBody(req);
+        const type = mediaType(req);
+        const obj = await store.patch(info.namespace, info.name, (cur) => {
+          const current = scaleOf(def, scale, cur);
+          const next = info.verb === 'update' ? decodeObject(body, type) : (applyPatch(type, current, body, { group: 'autoscaling', version: 'v1', kind: 'Scale' }) as KubeObject);
+          return applyScale(scale, cur, next);
+        }, opts);
+        return sendJson(res, 200, scaleOf(def, scale, obj));
+      }
+    }
+    if (def.group === '' && def.plural === 'pods') {
+      if (sub === 'binding' && info.verb === 'create') {
+        const binding = decodeObject(await readBody(req), mediaType(req));
+        await bindPod(store, info.namespace, info.name, binding, opts);
+        return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      }
+      if (sub === 'eviction' && info.verb === 'create') {
+        const eviction = decodeObject(await readBody(req), mediaType(req));
+        await evictPod(this.registry, store, info.namespace, info.name, eviction, opts);
+        return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      }
+      if (NODE_STREAMING.has(sub)) {
+        await store.get(info.namespace, info.name);
+        throw serviceUnavailable(`no node agent is serving pods/${sub} yet: this cluster runs without a node agent`);
+      }
+    }
+    if (def.group === '' && def.plural === 'namespaces' && sub === 'finalize' && info.verb === 'update') {
+      const body = decodeObject(await readBody(req), mediaType(req));
+      const finalizers = (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+      const obj = await store.patch('', info.name, (cur) => ({ ...cur, spec: { ...(cur.spec as object), finalizers } }), opts);
+      return this.sendObject(res, 200, store, obj, neg, query);
+    }
+    throw notFound({ group: info.group, resource: `${info.resource}/${sub}` }, info.name);
+  }
+
+  private async list(res: ServerResponse, store: Store, namespace: string, opts: ListOptions, neg: Negotiated, query: URLSearchParams): Promise<void> {
+    const result = await list(store, namespace, opts);
+    const def = store.def;
+    if (neg.format === 'table') {
+      const table = toTable(def, result.items.map((i) => i.object), { include: includeObjectParam(query.get('includeObject')), version: neg.tableVersion, resourceVersion: result.resourceVersion, continue: result.continue });
+      return sendJson(res, 200, table);
+    }
+    if (neg.format === 'metadata') {
+      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${neg.tableVersion}`, metadata: listMeta(result), items: result.items.map((i) => partialObjectMetadata(i.object, neg.tableVersion)) });
+    }
+    const head = JSON.stringify({ kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: listMeta(result) });
+    const items = result.items.map((i) => i.json ?? JSON.stringify(i.object)).join(',');
+    sendJson(res, 200, `${head.slice(0, -1)},"items":[${items}]}`);
+  }
+
+  private sendObject(res: ServerResponse, code: number, store: Store, obj: KubeObject, neg: Negotiated, query: URLSearchParams): void {
+    if (neg.format === 'table') return sendJson(res, code, toTable(store.def, [obj], { include: includeObjectParam(query.get('includeObject')), version: neg.tableVersion, resourceVersion: obj.metadata?.resourceVersion }));
+    if (neg.format === 'metadata') return sendJson(res, code, partialObjectMetadata(obj, neg.tableVersion));
+    sendJson(res, code, obj);
+  }
+
+  private encoder(store: Store, neg: Negotiated, query: URLSearchParams): EventEncoder {
+    const include = includeObjectParam(query.get('includeObject'));
+    return (type, obj, first) => {
+      let object: unknown = obj;
+      if (type !== 'ERROR' && type !== 'BOOKMARK') {
+        if (neg.format === 'table') object = toTable(store.def, [obj], { include, version: neg.tableVersion, columns: first });
+        else if (neg.format === 'metadata') object = partialObjectMetadata(obj, neg.tableVersion);
+      }
+      return `${JSON.stringify({ type, object })}\n`;
+    };
+  }
+}
+
+function listMeta(r: { resourceVersion: string; continue?: string }): Record<string, string> {
+  return r.continue ? { resourceVersion: r.resourceVersion, continue: r.continue } : { resourceVersion: r.resourceVersion };
+}
+
+function parseDryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: ${v}; supported values: "All"`);
+  return values.length > 0;
+}
+
+export function listOptions(query: URLSearchParams): ListOptions {
+  const int = (name: string) => {
+    const v = query.get(name);
+    if (v === null || v === '') return undefined;
+    if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: ${v}`);
+    return Number(v);
+  };
+  const bool = (name: string) => {
+    const v = query.get(name);
+    return v === null ? undefined : v === 'true' || v === '1';
+  };
+  return {
+    labelSelector: query.get('labelSelector') ?? undefined,
+    fieldSelector: query.get('fieldSelector') ?? undefined,
+    limit: int('limit'),
+    continue: query.get('continue') || undefined,
+    resourceVersion: query.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: query.get('resourceVersionMatch') || undefined,
+    timeoutSeconds: int('timeoutSeconds'),
+    allowWatchBookmarks: bool('allowWatchBookmarks'),
+    sendInitialEvents: bool('sendInitialEvents'),
+  };
+}
+
+/** DeleteOptions from the body (kubectl sends one) merged with the query parameters. */
+async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
+  const body = await readBody(req);
+  let options: DeleteOptions = {};
+  if (body.length) {
+    const parsed = dropNulls(parseJson(body.toString('utf8'), 'DeleteOptions'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('DeleteOptions must be a JSON object');
+    options = parsed as DeleteOptions;
+  }
+  const grace = query.get('gracePeriodSeconds');
+  if (grace !== null) {
+    if (!/^-?\d+$/.test(grace)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
+    options.gracePeriodSeconds = Number(grace);
+  }
+  const policy = query.get('propagationPolicy');
+  if (policy) options.propagationPolicy = policy;
+  const orphan = query.get('orphanDependents');
+  if (orphan !== null) options.orphanDependents = orphan === 'true';
+  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+    throw new StatusError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+  }
+  return options;
+}

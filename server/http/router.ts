@@ -1,0 +1,81 @@
+// The top-level request router: health, version, discovery, then resource paths. Every
+// failure leaves as a meta/v1 Status.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '../generic/registry.js';
+import type { RedisStorage } from '../storage/redis-storage.js';
+import type { Cacher } from '../storage/cacher.js';
+import { StatusError } from '../../apimachinery/errors.js';
+import { parseResourcePath } from './request-info.js';
+import { ResourceHandler } from './resource-handler.js';
+import { sendError, sendJson } from './respond.js';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from '../discovery.js';
+import { versionInfo } from '../version.js';
+import { logger } from '../../apimachinery/log.js';
+
+const log = logger('http');
+
+export interface RouterContext {
+  registry: Registry;
+  redis: RedisStorage;
+  cacher: Cacher;
+  serverAddress(): string;
+}
+
+const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
+
+export function createRouter(ctx: RouterContext) {
+  const resources = new ResourceHandler(ctx.registry, ctx.redis);
+
+  function text(res: ServerResponse, code: number, body: string): void {
+    res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+    res.end(body);
+  }
+
+  async function health(res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    const checks: [string, boolean][] = [['ping', true], ['log', true]];
+    if (path !== '/livez') checks.push(['etcd', ctx.cacher.redisHealthy && (await ctx.redis.ping())]);
+    const ok = checks.every(([, good]) => good);
+    if (query.has('verbose')) {
+      const lines = checks.map(([name, good]) => `[${good ? '+' : '-'}]${name} ${good ? 'ok' : 'failed: reason withheld'}`);
+      return text(res, ok ? 200 : 500, `${lines.join('\n')}\n${path.slice(1)} check ${ok ? 'passed' : 'failed'}\n`);
+    }
+    return text(res, ok ? 200 : 500, ok ? 'ok' : `${path.slice(1)} check failed`);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const query = url.searchParams;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') return health(res, path, query);
+    if (path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return text(res, 200, 'ok');
+    if (path === '/version') return sendJson(res, 200, versionInfo());
+    if (req.method === 'GET' && (path === '/api' || path === '/apis')) {
+      const agg = aggregatedVersion(req.headers.accept);
+      if (agg) return sendJson(res, 200, aggregatedDiscovery(ctx.registry, path === '/api', agg), aggregatedContentType(agg));
+      return sendJson(res, 200, path === '/api' ? apiVersions(ctx.serverAddress()) : apiGroupList(ctx.registry));
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (req.method === 'GET' && parts[0] === 'apis' && parts.length === 2) {
+      const group = apiGroup(ctx.registry, parts[1]);
+      if (!group) throw notFoundPath();
+      return sendJson(res, 200, group);
+    }
+    if (req.method === 'GET' && ((parts[0] === 'api' && parts.length === 2) || (parts[0] === 'apis' && parts.length === 3))) {
+      const group = parts[0] === 'api' ? '' : parts[1];
+      const version = parts[0] === 'api' ? parts[1] : parts[2];
+      if (!ctx.registry.groupVersions().some((g) => g.group === group && g.versions.includes(version))) throw notFoundPath();
+      return sendJson(res, 200, apiResourceList(ctx.registry, group, version));
+    }
+    const info = parseResourcePath(req.method ?? 'GET', path, query);
+    if (!info) throw notFoundPath();
+    if (!ctx.registry.find(info.group, info.version, info.resource)) throw notFoundPath();
+    return resources.handle(req, res, info, query);
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const started = Date.now();
+    route(req, res).catch((err) => sendError(res, err)).finally(() => {
+      log.v(3, 'request', { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
+    });
+  };
+}

@@ -1,0 +1,95 @@
+// The one declarative table the API server is built from: each served resource is a
+// ResourceDefinition (names, scope, verbs, subresources, field selectors, printer columns)
+// plus a strategy with the hooks the generic store calls. Discovery, routing, OpenAPI paths
+// and `kubectl api-resources` all derive from these.
+import type { ObjectMeta, DeleteOptions } from 'kubernetes-types/meta/v1.js';
+import type { FieldError } from '../../apimachinery/errors.js';
+import type { Mutable } from '../../apimachinery/mutable.js';
+export type { Mutable };
+
+/** Any API object as stored: apiVersion/kind/metadata plus whatever the kind carries. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Mutable<ObjectMeta>;
+  [field: string]: unknown;
+}
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;           // "name" for the first column, as upstream
+  description: string;
+  priority?: number;         // 1: shown only with -o wide
+}
+
+export interface ScaleSubresource {
+  /** Reads `spec.replicas`, `status.replicas` and the selector string of the Scale status. */
+  specReplicas(obj: KubeObject): number;
+  statusReplicas(obj: KubeObject): number;
+  selector(obj: KubeObject): string;
+  setSpecReplicas(obj: KubeObject, replicas: number): void;
+}
+
+export interface ResourceStrategy<T extends KubeObject> {
+  /** upstream's SetDefaults_*: runs on create and update, before validation. */
+  defaults?(obj: T): void;
+  /** Clears what users may not set on create (e.g. status), sets generation, … */
+  prepareForCreate?(obj: T): void;
+  /** Runs on update of the main resource, after the generic rules (status kept, generation bumped on spec change). */
+  prepareForUpdate?(obj: T, old: T): void;
+  /** Kind-specific validation; metadata (name, namespace, labels, annotations) is validated by the generic store. */
+  validate(obj: T): FieldError[];
+  /** Immutability and transition rules; runs after validate on update. */
+  validateUpdate?(obj: T, old: T): FieldError[];
+  /** Validation of a status write (status subresource). */
+  validateStatusUpdate?(obj: T, old: T): FieldError[];
+  /**
+   * upstream's RESTGracefulDeleteStrategy: the grace period this delete should wait before the
+   * object is removed (e.g. pods bound to a node), or 0 to delete at once. Undefined: no grace.
+   */
+  gracePeriodSeconds?(obj: T, options: DeleteOptions): number;
+}
+
+/** Converts between a served version and the version the object is stored as (same storage for both). */
+export interface StorageConversion<T extends KubeObject> {
+  /** The storage type key shared by all versions, e.g. "autoscaling/horizontalpodautoscalers". */
+  storageKey: string;
+  toStorage(obj: T): KubeObject;
+  fromStorage(obj: KubeObject): T;
+}
+
+export interface ResourceDefinition<T extends KubeObject = KubeObject> {
+  group: string;             // "" for core
+  version: string;
+  kind: string;
+  listKind?: string;         // default `${kind}List`
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];     // "all" makes `kubectl get all` include it
+  /** Verbs served on the main resource; default: every verb. */
+  verbs?: Verb[];
+  /** metadata.generation is maintained (set to 1 on create, bumped on spec change). */
+  generation?: boolean;
+  subresources?: { status?: true; scale?: ScaleSubresource };
+  /** Field selectors beyond metadata.name and metadata.namespace, as upstream's GetAttrs. */
+  fieldSelectors?: Record<string, (obj: T) => string | undefined>;
+  strategy: ResourceStrategy<T>;
+  table: { columns: TableColumn[]; row(obj: T): unknown[] };
+  /** Present only where another version shares this resource's storage. */
+  conversion?: StorageConversion<T>;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** The storage key of a definition: one Redis keyspace and one watch cache each. */
+export function storageKeyOf(def: ResourceDefinition): string {
+  return def.conversion?.storageKey ?? `${def.group || 'core'}/${def.plural}`;
+}
+
+export function apiVersionOf(def: ResourceDefinition): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}

@@ -1,0 +1,260 @@
+// `podium up` end to end, as a user runs it: the built CLI (dist/), a managed
+// redis-server, the API server child, stock kubectl with the written kubeconfig,
+// a crashed child being restarted, and signals stopping everything with Redis last.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { parse } from 'yaml';
+
+const root = resolve(process.cwd());
+const entry = join(root, 'dist/cmd/podium.js');
+const kubectl = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.33', '/usr/bin/kubectl'].find((k) => existsSync(k));
+
+type LogLine = Record<string, unknown> & { msg?: string; component?: string; child?: string; pid?: number };
+
+class UpProcess {
+  readonly proc: ChildProcess;
+  readonly stdout: string[] = [];
+  readonly logs: LogLine[] = [];
+  readonly rawStderr: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.proc = spawn(process.execPath, [entry, 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = (stream: NodeJS.ReadableStream, sink: (l: string) => void): void => {
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          sink(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    };
+    lines(this.proc.stdout!, (l) => this.stdout.push(l));
+    lines(this.proc.stderr!, (l) => {
+      this.rawStderr.push(l);
+      try {
+        this.logs.push(JSON.parse(l) as LogLine);
+      } catch {
+        // not a structured line
+      }
+    });
+    this.exited = new Promise((r) => this.proc.once('exit', (code) => r(code)));
+  }
+
+  async waitFor(what: string, check: () => boolean, timeoutMs = 45_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline || this.proc.exitCode !== null) {
+        throw new Error(`timed out waiting for ${what}; stdout:\n${this.stdout.join('\n')}\nstderr:\n${this.rawStderr.slice(-40).join('\n')}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  waitReady(): Promise<void> {
+    return this.waitFor('the ready line', () => this.stdout.some((l) => l.startsWith('podium is ready: export KUBECONFIG=')));
+  }
+
+  childPids(name: string): number[] {
+    return this.logs.filter((l) => l.msg === 'child started' && l.child === name).map((l) => l.pid as number);
+  }
+
+  redisUrl(): string {
+    const line = this.logs.find((l) => l.msg === 'redis is ready');
+    return line?.url as string;
+  }
+
+  /** Leaves nothing running even when a test failed half-way. */
+  forceCleanup(): void {
+    for (const pid of [...this.childPids('apiserver'), ...this.childPids('redis')]) kill(pid, 'SIGKILL');
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+  }
+}
+
+function kill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function readyz(kubeconfig: string): string {
+  if (!kubectl) throw new Error('kubectl not found');
+  return execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+async function waitGone(pids: number[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
+  expect(pids.filter(alive)).toEqual([]);
+}
+
+describe('podium up', () => {
+  let dataDir: string;
+  let port: number;
+  const running: UpProcess[] = [];
+  const up = (args: string[]): UpProcess => {
+    const p = new UpProcess(args);
+    running.push(p);
+    return p;
+  };
+
+  beforeAll(() => {
+    if (!existsSync(entry)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+    dataDir = mkdtempSync(join(tmpdir(), 'podium-up-'));
+  }, 300_000);
+
+  beforeEach(async () => {
+    port = await freePort();
+  });
+
+  afterEach(() => {
+    for (const p of running.splice(0)) p.forceCleanup();
+  });
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('podium version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(execFileSync(process.execPath, [entry, 'version'], { encoding: 'utf8' }).trim()).toBe(`podium v${pkg.version}`);
+  });
+
+  test('first start: PKI, kubeconfig, /readyz through kubectl, crash restart, SIGTERM stops all', async () => {
+    const p = up(['--data-dir', dataDir, '--port', String(port), '--runtime', 'none']);
+    await p.waitReady();
+    const kubeconfigPath = join(dataDir, 'kubeconfig');
+    expect(p.stdout).toContain(`podium is ready: export KUBECONFIG=${kubeconfigPath}`);
+    for (const f of ['ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key']) expect(existsSync(join(dataDir, 'pki', f))).toBe(true);
+
+    const kc = parse(readFileSync(kubeconfigPath, 'utf8'));
+    expect(kc['current-context']).toBe('podium');
+    expect(kc.clusters[0].name).toBe('podium');
+    expect(kc.clusters[0].cluster.server).toBe(`https://127.0.0.1:${port}`);
+    expect(Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8'));
+    expect(kc.contexts[0]).toEqual({ name: 'podium', context: { cluster: 'podium', user: 'admin' } });
+    expect(kc.users[0].name).toBe('admin');
+    expect(kc.users[0].user['client-certificate-data']).toBeTruthy();
+    expect(kc.users[0].user['client-key-data']).toBeTruthy();
+
+    expect(readyz(kubeconfigPath)).toBe('ok');
+
+    // Leave a mark in the managed Redis to check persistence across restarts below.
+    const client = new Redis(p.redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await client.connect();
+    await client.set('podium-up-test', 'persisted');
+    client.disconnect();
+
+    const [first] = p.childPids('apiserver');
+    expect(first).toBeDefined();
+    kill(first!, 'SIGKILL');
+    await p.waitFor('the restart', () => p.childPids('apiserver').length === 2);
+    expect(p.logs.some((l) => l.msg === 'child exited unexpectedly; restarting' && l.child === 'apiserver' && l.signal === 'SIGKILL')).toBe(true);
+    await p.waitFor('readyz after the restart', () => {
+      try {
+        return readyz(kubeconfigPath) === 'ok';
+      } catch {
+        return false;
+      }
+    });
+
+    const pids = [...p.childPids('apiserver'), ...p.childPids('redis')];
+    p.proc.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    await waitGone(pids);
+    // Redis stops last: its stop is logged after the API server's.
+    const stops = p.logs.filter((l) => l.msg === 'child stopped').map((l) => l.child);
+    expect(stops).toEqual(['apiserver', 'redis']);
+    expect(existsSync(join(dataDir, 'podium.pid'))).toBe(false);
+  }, 120_000);
+
+  test('second start reuses certificates, kubeconfig and data; a second up on the same dir is refused; SIGINT stops all', async () => {
+    // Same port as before, so the kubeconfig need not change.
+    const before = readFileSync(join(dataDir, 'kubeconfig'), 'utf8');
+    const server = parse(before).clusters[0].cluster.server as string;
+    const previousPort = Number(new URL(server).port);
+    const caBefore = readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8');
+
+    const p = up(['--data-dir', dataDir, '--port', String(previousPort), '--runtime', 'none']);
+    await p.waitReady();
+    expect(p.logs.some((l) => l.msg === 'generated certificates')).toBe(false);
+    expect(readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8')).toBe(caBefore);
+    expect(readFileSync(join(dataDir, 'kubeconfig'), 'utf8')).toBe(before);
+    expect(readyz(join(dataDir, 'kubeconfig'))).toBe('ok');
+
+    const client = new Redis(p.redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await client.connect();
+    expect(await client.get('podium-up-test')).toBe('persisted');
+    client.disconnect();
+
+    const intruder = up(['--data-dir', dataDir, '--port', String(port), '--runtime', 'none']);
+    expect(await intruder.exited).toBe(1);
+    expect(intruder.rawStderr.join('\n')).toMatch(/in use by another podium/);
+
+    const pids = [...p.childPids('apiserver'), ...p.childPids('redis')];
+    p.proc.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    await waitGone(pids);
+  }, 120_000);
+
+  test('a taken port fails fast, before starting anything', async () => {
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const dir = mkdtempSync(join(tmpdir(), 'podium-up-busy-'));
+    try {
+      const p = up(['--data-dir', dir, '--port', String(port), '--runtime', 'none']);
+      expect(await p.exited).toBe(1);
+      expect(p.rawStderr.join('\n')).toMatch(/already in use/);
+      expect(p.childPids('redis')).toEqual([]);
+    } finally {
+      blocker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('--redis-url uses an external Redis and starts none', async () => {
+    const redisPort = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'podium-up-ext-'));
+    const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      const p = up(['--data-dir', dir, '--port', String(port), '--runtime', 'none', '--redis-url', `redis://127.0.0.1:${redisPort}`]);
+      await p.waitReady();
+      expect(p.childPids('redis')).toEqual([]);
+      expect(readyz(join(dir, 'kubeconfig'))).toBe('ok');
+      p.proc.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      expect(redis.exitCode).toBeNull();
+    } finally {
+      redis.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
