@@ -164,8 +164,7 @@ function buildTable(files) {
 
 function checkAgainstOpenAPI(messages, doc) {
   const defs = doc.definitions ?? {};
-  const propsOf = (name) =>
-    (messages[name] ?? []).map(([, field]) => field);
+  const propsOf = (name) => (messages[name] ?? []).map(([, field]) => field);
   let checked = 0;
   const problems = [];
   for (const name of Object.keys(messages)) {
@@ -204,7 +203,7 @@ const header = {
     'or map<key,value>. label: o = Go pointer (written only when set), v = Go value (always written; zero means ' +
     'unset), r = repeated.',
   source: `${kubectlPath.split('/').pop()} ${version}`.trim(),
-  files: [...files.keys()].sort().length,
+  files: files.size,
 };
 const lines = Object.entries(messages).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
 const text =

@@ -55,6 +55,10 @@ export function immutable(path: string, value: unknown, old: unknown, render: (v
   return deepEqual(value, old) ? [] : [invalidRaw(path, render(value), 'field is immutable')];
 }
 
+export function immutableSelector(path: string, value: LabelSelector | undefined, old: LabelSelector | undefined): FieldError[] {
+  return immutable(path, value, old, () => goLabelSelector(value));
+}
+
 // ---- int-or-percent (apps validation) ----
 
 const PERCENT = /^[0-9]+%$/;
@@ -146,7 +150,13 @@ export const CONTAINERS_COLUMN = { name: 'Containers', type: 'string', priority:
 export const IMAGES_COLUMN = { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' } as const;
 export const selectorColumn = (description: string) => ({ name: 'Selector', type: 'string', priority: 1, description }) as const;
 
-/** When a status subresource exists, users may not set status on create (upstream PrepareForCreate). */
-export function resetStatus<T extends { status?: S }, S>(obj: T, fresh: S): void {
-  obj.status = fresh;
+// kubernetes-types marks server-owned members readonly; the registry is that server.
+
+/** Replaces status, e.g. the empty status upstream's PrepareForCreate leaves (users may not set it). */
+export function setStatus<S>(obj: { readonly status?: S }, status: S): void {
+  (obj as { status?: S }).status = status;
+}
+
+export function setGeneration(obj: KubeObject, generation: number): void {
+  ((obj.metadata ??= {}) as { generation?: number }).generation = generation;
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { logger } from '../../apimachinery/log.js';
+import { serviceUnavailable } from '../../apimachinery/errors.js';
 
 const log = logger('storage');
 const script = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
@@ -44,14 +45,14 @@ export class RedisStorage {
 
   async write(type: string, op: WriteOp, key: string, expectedRev: number | undefined, json: string): Promise<WriteResult> {
     const k = keysOf(type);
-    const [status, rev] = await this.client.podiumWrite(k.objects, k.names, k.rev, k.events, op, key, expectedRev === undefined ? '' : String(expectedRev), json, String(this.eventWindow));
+    const [status, rev] = await unavailableOnError(this.client.podiumWrite(k.objects, k.names, k.rev, k.events, op, key, expectedRev === undefined ? '' : String(expectedRev), json, String(this.eventWindow)));
     if (status === 'missing') return { status };
     return { status: status as 'ok' | 'exists' | 'conflict', rev: Number(rev) };
   }
 
   /** Reads one object straight from Redis (used to retry after a conflict, when the cache may lag). */
   async read(type: string, key: string): Promise<{ rev: number; json: string } | undefined> {
-    const v = await this.client.hget(keysOf(type).objects, key);
+    const v = await unavailableOnError(this.client.hget(keysOf(type).objects, key));
     return v === null ? undefined : splitStored(v);
   }
 
@@ -103,6 +104,15 @@ export class RedisStorage {
   async close(): Promise<void> {
     this.tailClient.disconnect();
     await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/** A Redis failure is the storage being unavailable (503), never an internal error. */
+async function unavailableOnError<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw serviceUnavailable(`storage is unavailable: ${(err as Error).message}`);
   }
 }
 

@@ -1,0 +1,189 @@
+// `npm run bench:api`: the API server against a ceiling, measured in the same run.
+//
+// Starts a throwaway redis-server, the real API server (`podium apiserver`, plain HTTP) and
+// the ceiling (bench/ceiling-server.ts: the same paths from an in-memory Map), runs the same
+// workload against both (ConfigMap creates delivered to open watches, gets, lists), then
+// measures the idle API server's resident memory and how fast `podium up` gets ready. It
+// reports figures and PASS/MISS against the targets; it exits non-zero only when the bench
+// itself failed (a server error, a lost watch event, a child that would not start).
+import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { HttpTarget } from './lib/http-client.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, type RedisPersistence } from './lib/processes.js';
+import { timeUp, type UpTiming } from './lib/up-timing.js';
+import { printReport, type Report } from './lib/report.js';
+import { runWorkload, warmUp, type WorkloadOptions } from './lib/workload.js';
+
+const USAGE = `Usage: node dist/bench/api.js [--count 2000] [--watchers 50] [--concurrency 32]
+  [--get-rounds 3] [--lists 50] [--redis-persistence everysec|none] [--skip-up]`;
+
+const IDLE_MS = 3000;
+
+interface Options extends Omit<WorkloadOptions, 'namespace' | 'deliveryTimeoutMs'> {
+  persistence: RedisPersistence;
+  skipUp: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      count: { type: 'string' }, watchers: { type: 'string' }, concurrency: { type: 'string' },
+      'get-rounds': { type: 'string' }, lists: { type: 'string' }, 'redis-persistence': { type: 'string' },
+      'skip-up': { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined, dflt: number): number => {
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--${name}: want a positive integer, got "${v}"\n${USAGE}`);
+    return Number(v);
+  };
+  const persistence = values['redis-persistence'] ?? 'everysec';
+  if (persistence !== 'everysec' && persistence !== 'none') throw new Error(`--redis-persistence: want everysec or none\n${USAGE}`);
+  return {
+    count: int('count', values.count, 2000),
+    watchers: int('watchers', values.watchers, 50),
+    concurrency: int('concurrency', values.concurrency, 32),
+    getRounds: int('get-rounds', values['get-rounds'], 3),
+    lists: int('lists', values.lists, 50),
+    persistence,
+    skipUp: values['skip-up'] ?? false,
+  };
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function plainReadyz(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/readyz', agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 && body.trim() === 'ok'));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+function startCeiling(script: string): Promise<{ child: Child; port: number }> {
+  const child = new Child('ceiling', process.execPath, [script], { ipc: true });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ceiling did not report its port in 10 s:\n${child.tail.join('\n')}`)), 10_000);
+    child.proc.once('message', (m: { port?: number }) => {
+      clearTimeout(timer);
+      if (typeof m?.port === 'number') resolve({ child, port: m.port });
+      else reject(new Error(`ceiling sent ${JSON.stringify(m)} instead of its port`));
+    });
+    void child.exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`ceiling ${child.describeExit()}:\n${child.tail.join('\n')}`));
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  cleanupOnSignals();
+  const podiumJs = fileURLToPath(new URL('../cmd/podium.js', import.meta.url));
+  const ceilingJs = fileURLToPath(new URL('./ceiling-server.js', import.meta.url));
+  const workload: WorkloadOptions = { ...o, namespace: 'bench', deliveryTimeoutMs: 30_000 };
+
+  say(`podium API benchmark — node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
+  say(`workload: ${o.count} ConfigMaps (10 data keys), ${o.watchers} watchers, ${o.concurrency} requests in flight, ` +
+    `${o.getRounds} get rounds (${o.count * o.getRounds} gets), ${o.lists} lists of the whole namespace; one warm-up round per target`);
+  say(`redis: throwaway redis-server, ${o.persistence === 'everysec' ? 'AOF on, appendfsync everysec (as podium up runs it)' : 'no persistence (--save "" --appendonly no)'}`);
+  say('client: node:http, keep-alive agent; response bodies counted, not parsed (one list per target is parsed to check its item count)');
+  say('watch delivery latency: receipt − create acknowledgement (receipt − send for an event that beats its acknowledgement; counted below)');
+
+  let api: Child | undefined;
+  try {
+    const tmp = await makeTempDir('podium-bench-api-');
+    await mkdir(join(tmp, 'redis'));
+    const redis = await startRedis(join(tmp, 'redis'), o.persistence);
+
+    const apiPort = await freePort();
+    const apiStarted = performance.now();
+    // PODIUM_SUPERVISED: the API server exits by itself if this bench dies without cleaning up.
+    api = new Child('apiserver', process.execPath, [podiumJs, 'apiserver', '--redis-url', redis.url, '--port', String(apiPort), '--bind-address', '127.0.0.1'], {
+      env: { PODIUM_SUPERVISED: '1' },
+    });
+    await waitUntil('the API server to answer /readyz', () => plainReadyz(apiPort), 60_000, api, 20);
+    say(`apiserver: ready on http://127.0.0.1:${apiPort} in ${Math.round(performance.now() - apiStarted)} ms (pid ${api.pid})`);
+    const ceiling = await startCeiling(ceilingJs);
+    say(`ceiling: in-memory Map over node:http on http://127.0.0.1:${ceiling.port} (pid ${ceiling.child.pid})`);
+
+    await sleep(IDLE_MS);
+    const rssFresh = rssMb(api.pid);
+    say(`apiserver idle RSS after bootstrap only: ${rssFresh.toFixed(1)} MB`);
+
+    const podium = new HttpTarget('podium', apiPort, o.concurrency);
+    const ceil = new HttpTarget('ceiling', ceiling.port, o.concurrency);
+    await warmUp(ceil, workload, say);
+    await warmUp(podium, workload, say);
+    const ceilingResult = await runWorkload(ceil, workload, say);
+    say('ceiling: measured');
+    const podiumResult = await runWorkload(podium, workload, say);
+    say('podium: measured');
+    podium.close();
+    ceil.close();
+
+    await sleep(IDLE_MS);
+    if (!api.running) throw new Error(`apiserver ${api.describeExit()} during the run`);
+    const rssAfter = rssMb(api.pid);
+    const rssCeiling = rssMb(ceiling.child.pid);
+    const apiProblems = [...api.problems];
+    await api.stop();
+    await ceiling.child.stop();
+    await redis.child.stop();
+
+    let up: { first: UpTiming; warm: UpTiming } | undefined;
+    if (!o.skipUp) {
+      const upDir = join(tmp, 'up');
+      const first = await timeUp(podiumJs, upDir);
+      say(`podium up: first start (creates PKI) ready in ${Math.round(first.readyMs)} ms, stopped in ${Math.round(first.stopMs)} ms (exit ${first.exitCode})`);
+      const warm = await timeUp(podiumJs, upDir);
+      say(`podium up: warm start ready in ${Math.round(warm.readyMs)} ms, stopped in ${Math.round(warm.stopMs)} ms (exit ${warm.exitCode})`);
+      up = { first, warm };
+    }
+
+    const report: Report = {
+      config: { ...o, node: process.version, cpus: availableParallelism() },
+      podium: podiumResult,
+      ceiling: ceilingResult,
+      rss: { freshMb: rssFresh, afterRunMb: rssAfter, ceilingAfterRunMb: rssCeiling },
+      up,
+      apiServerWarnings: apiProblems,
+    };
+    printReport(report, say);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
+    if (api) {
+      process.stderr.write(`\napiserver (${api.describeExit()}), last ${Math.min(40, api.tail.length)} lines of its output:\n${api.tail.slice(-40).join('\n')}\n`);
+    }
+    return 1;
+  } finally {
+    await cleanupAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    void cleanupAll().finally(() => process.exit(1));
+  },
+);
