@@ -7,6 +7,8 @@ import { performance } from 'node:perf_hooks';
 export interface Reply {
   status: number;
   bytes: number;
+  /** performance.now() when the response headers arrived: the server's acknowledgement. */
+  headersAt: number;
   /** Only when asked for: decoding every body would put the client's JSON cost into the figures. */
   body?: string;
 }
@@ -27,13 +29,14 @@ export class HttpTarget {
     }
     return new Promise((resolve, reject) => {
       const req = http.request({ host: this.host, port: this.port, method, path, agent: this.agent, headers }, (res) => {
+        const headersAt = performance.now();
         const chunks: Buffer[] = [];
         let bytes = 0;
         res.on('data', (c: Buffer) => {
           bytes += c.length;
           if (opts.keepBody) chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, body: opts.keepBody ? Buffer.concat(chunks).toString('utf8') : undefined }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, headersAt, body: opts.keepBody ? Buffer.concat(chunks).toString('utf8') : undefined }));
         res.on('error', reject);
       });
       req.on('error', (err) => reject(new Error(`${this.name}: ${method} ${path}: ${err.message}`)));

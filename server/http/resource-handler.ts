@@ -18,6 +18,22 @@ import { includeObjectParam, partialObjectMetadata, toTable } from '../table.js'
 import { applyPatch } from '../patch/index.js';
 import { scaleOf, applyScale } from './scale.js';
 import { bindPod, evictPod } from './pod-subresources.js';
+import { typeCheck } from './type-check.js';
+import { addWarning } from './respond.js';
+import type { ResourceDefinition } from '../registry/types.js';
+
+/**
+ * Type-checks a body (or a patched result) as Go's decoder would and applies fieldValidation to
+ * unknown fields: Strict rejects them (400), Warn (the default) returns Warning headers, Ignore drops them silently.
+ */
+function checkFields(obj: KubeObject, def: Pick<ResourceDefinition, 'group' | 'version' | 'kind'>, query: URLSearchParams, res: ServerResponse): KubeObject {
+  const { unknownFields } = typeCheck(obj, def.group, def.version, def.kind);
+  const mode = query.get('fieldValidation') ?? 'Warn';
+  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${mode}"`);
+  if (unknownFields.length && mode === 'Strict') throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+  if (unknownFields.length && mode === 'Warn') for (const f of unknownFields) addWarning(res, `unknown field "${f}"`);
+  return obj;
+}
 
 /** Pod subresources served by the node agent; until one exists they answer 503. */
 const NODE_STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
@@ -46,12 +62,12 @@ export class ResourceHandler {
       case 'list': return this.list(res, store, info.namespace, listOptions(query), neg, query);
       case 'watch': return serveWatch(store, this.redis, info.namespace, listOptions(query), res, this.encoder(store, neg, query), `${neg.format}:${neg.tableVersion}`);
       case 'create': {
-        const body = decodeObject(await readBody(req), mediaType(req));
+        const body = checkFields(decodeObject(await readBody(req), mediaType(req)), def, query, res);
         const obj = await store.create(info.namespace, body, opts);
         return this.sendObject(res, 201, store, obj, neg, query);
       }
       case 'update': {
-        const body = decodeObject(await readBody(req), mediaType(req));
+        const body = checkFields(decodeObject(await readBody(req), mediaType(req)), def, query, res);
         const obj = await store.update(info.namespace, info.name, body, opts);
         return this.sendObject(res, 200, store, obj, neg, query);
       }
@@ -59,7 +75,7 @@ export class ResourceHandler {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         const schema = { group: def.group, version: def.version, kind: def.kind };
-        const obj = await store.patch(info.namespace, info.name, (current) => applyPatch(type, current, patchBody, schema) as KubeObject, opts);
+        const obj = await store.patch(info.namespace, info.name, (current) => checkFields(applyPatch(type, current, patchBody, schema) as KubeObject, def, query, res), opts);
         return this.sendObject(res, 200, store, obj, neg, query);
       }
       case 'delete': {
@@ -95,14 +111,14 @@ export class ResourceHandler {
     if (sub === 'status' && def.subresources?.status) {
       if (info.verb === 'get') return this.sendObject(res, 200, store, await store.get(info.namespace, info.name), neg, query);
       if (info.verb === 'update') {
-        const body = decodeObject(await readBody(req), mediaType(req));
+        const body = checkFields(decodeObject(await readBody(req), mediaType(req)), def, query, res);
         return this.sendObject(res, 200, store, await store.update(info.namespace, info.name, body, opts, 'status'), neg, query);
       }
       if (info.verb === 'patch') {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         const schema = { group: def.group, version: def.version, kind: def.kind };
-        const obj = await store.patch(info.namespace, info.name, (cur) => applyPatch(type, cur, patchBody, schema) as KubeObject, opts, 'status');
+        const obj = await store.patch(info.namespace, info.name, (cur) => checkFields(applyPatch(type, cur, patchBody, schema) as KubeObject, def, query, res), opts, 'status');
         return this.sendObject(res, 200, store, obj, neg, query);
       }
     }
@@ -114,7 +130,8 @@ export class ResourceHandler {
         const type = mediaType(req);
         const obj = await store.patch(info.namespace, info.name, (cur) => {
           const current = scaleOf(def, scale, cur);
-          const next = info.verb === 'update' ? decodeObject(body, type) : (applyPatch(type, current, body, { group: 'autoscaling', version: 'v1', kind: 'Scale' }) as KubeObject);
+          const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+          const next = checkFields(info.verb === 'update' ? decodeObject(body, type) : (applyPatch(type, current, body, scaleKind) as KubeObject), scaleKind, query, res);
           return applyScale(scale, cur, next);
         }, opts);
         return sendJson(res, 200, scaleOf(def, scale, obj));

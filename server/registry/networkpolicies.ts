@@ -5,7 +5,7 @@ import type { FieldError } from '../../apimachinery/errors.js';
 import { fieldErrors } from '../../apimachinery/validation.js';
 import type { ResourceDefinition } from './types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
-import { goValue, invalidRaw } from './go-format.js';
+import { goQuote, invalidRaw } from './go-format.js';
 import { formatSelector, validateLabelSelector } from './label-selector-validation.js';
 import { cidrContains, isValidCIDR, isValidPortName, isValidPortNum, parseCIDR } from './net-validation.js';
 import type { Stored } from './workload-helpers.js';
@@ -81,7 +81,7 @@ function validate(obj: Obj): FieldError[] {
     (rule.to ?? []).forEach((p, j) => out.push(...validatePeer(p, `spec.egress[${i}].to[${j}]`)));
   });
   const types = spec.policyTypes ?? [];
-  if (types.length > 2) return [...out, invalidRaw('spec.policyTypes', goValue(types), 'may not specify more than two policyTypes')];
+  if (types.length > 2) return [...out, invalidRaw('spec.policyTypes', `[]networking.PolicyType{${types.map(goQuote).join(', ')}}`, 'may not specify more than two policyTypes')];
   types.forEach((t, i) => {
     if (t !== 'Ingress' && t !== 'Egress') out.push(fieldErrors.notSupported(`spec.policyTypes[${i}]`, t, ['Ingress', 'Egress']));
   });

@@ -97,7 +97,7 @@ export function podStatusCells(pod: Pod, now = Date.now()): PodStatusCells {
 
 /** The wide cells: IP, NODE, NOMINATED NODE, READINESS GATES. */
 export function podWideCells(pod: Pod): string[] {
-  const ip = pod.status?.podIPs?.[0]?.ip || '<none>';
+  const ip = pod.status?.podIP || pod.status?.podIPs?.[0]?.ip || '<none>';
   const node = pod.spec?.nodeName || '<none>';
   const nominated = pod.status?.nominatedNodeName || '<none>';
   const gates = pod.spec?.readinessGates ?? [];
