@@ -8,24 +8,30 @@
 // itself failed (a server error, a lost watch event, a child that would not start).
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpTarget } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, type RedisPersistence } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, wasInterrupted, type RedisPersistence } from './lib/processes.js';
 import { timeUp, type UpTiming } from './lib/up-timing.js';
 import { printReport, type Report } from './lib/report.js';
-import { runWorkload, warmUp, type WorkloadOptions } from './lib/workload.js';
+import { runWorkload, warmUp, type WorkloadOptions, type WorkloadResult } from './lib/workload.js';
 
 const USAGE = `Usage: node dist/bench/api.js [--count 2000] [--watchers 50] [--concurrency 32]
-  [--get-rounds 3] [--lists 50] [--redis-persistence everysec|none] [--skip-up]`;
+  [--get-rounds 3] [--lists 50] [--rounds 3] [--redis-persistence everysec|none] [--skip-up]`;
 
 const IDLE_MS = 3000;
+// V8 gives memory back lazily; a second, later reading tells retained memory from garbage.
+const LONG_IDLE_MS = 10_000;
+// Asked for by the bench (no TLS flags), so not a problem to report.
+const EXPECTED_WARNING = /serving plain HTTP/;
 
 interface Options extends Omit<WorkloadOptions, 'namespace' | 'deliveryTimeoutMs'> {
+  /** Measured rounds per target, alternating between the targets. */
+  rounds: number;
   persistence: RedisPersistence;
   skipUp: boolean;
 }
@@ -35,7 +41,7 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       count: { type: 'string' }, watchers: { type: 'string' }, concurrency: { type: 'string' },
-      'get-rounds': { type: 'string' }, lists: { type: 'string' }, 'redis-persistence': { type: 'string' },
+      'get-rounds': { type: 'string' }, lists: { type: 'string' }, rounds: { type: 'string' }, 'redis-persistence': { type: 'string' },
       'skip-up': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -56,6 +62,7 @@ function parseOptions(argv: string[]): Options {
     concurrency: int('concurrency', values.concurrency, 32),
     getRounds: int('get-rounds', values['get-rounds'], 3),
     lists: int('lists', values.lists, 50),
+    rounds: int('rounds', values.rounds, 3),
     persistence,
     skipUp: values['skip-up'] ?? false,
   };
@@ -103,10 +110,12 @@ async function main(): Promise<number> {
 
   say(`podium API benchmark — node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
   say(`workload: ${o.count} ConfigMaps (10 data keys), ${o.watchers} watchers, ${o.concurrency} requests in flight, ` +
-    `${o.getRounds} get rounds (${o.count * o.getRounds} gets), ${o.lists} lists of the whole namespace; one warm-up round per target`);
+    `${o.getRounds} get rounds (${o.count * o.getRounds} gets), ${o.lists} lists of the whole namespace`);
+  say(`rounds: one warm-up per target, then ${o.rounds} measured rounds per target, alternating which goes first, each in a fresh namespace; figures are per-round medians`);
   say(`redis: throwaway redis-server, ${o.persistence === 'everysec' ? 'AOF on, appendfsync everysec (as podium up runs it)' : 'no persistence (--save "" --appendonly no)'}`);
   say('client: node:http, keep-alive agent; response bodies counted, not parsed (one list per target is parsed to check its item count)');
   say('watch delivery latency: receipt − create acknowledgement (receipt − send for an event that beats its acknowledgement; counted below)');
+  say(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine skews both targets)`);
 
   let api: Child | undefined;
   try {
@@ -133,18 +142,25 @@ async function main(): Promise<number> {
     const ceil = new HttpTarget('ceiling', ceiling.port, o.concurrency);
     await warmUp(ceil, workload, say);
     await warmUp(podium, workload, say);
-    const ceilingResult = await runWorkload(ceil, workload, say);
-    say('ceiling: measured');
-    const podiumResult = await runWorkload(podium, workload, say);
-    say('podium: measured');
+    // Alternating rounds, so load from elsewhere on the machine falls on both targets alike.
+    const podiumRounds: WorkloadResult[] = [];
+    const ceilingRounds: WorkloadResult[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const ns = { ...workload, namespace: `bench-${round}` };
+      const order = round % 2 === 1 ? [ceil, podium] : [podium, ceil];
+      for (const t of order) (t === podium ? podiumRounds : ceilingRounds).push(await runWorkload(t, ns, (l) => say(`round ${round}: ${l}`)));
+    }
     podium.close();
     ceil.close();
 
+    say(`load average after the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     await sleep(IDLE_MS);
     if (!api.running) throw new Error(`apiserver ${api.describeExit()} during the run`);
     const rssAfter = rssMb(api.pid);
     const rssCeiling = rssMb(ceiling.child.pid);
-    const apiProblems = [...api.problems];
+    await sleep(LONG_IDLE_MS - IDLE_MS);
+    const rssAfterLong = rssMb(api.pid);
+    const apiProblems = api.problems.filter((l) => !EXPECTED_WARNING.test(l));
     await api.stop();
     await ceiling.child.stop();
     await redis.child.stop();
@@ -152,24 +168,26 @@ async function main(): Promise<number> {
     let up: { first: UpTiming; warm: UpTiming } | undefined;
     if (!o.skipUp) {
       const upDir = join(tmp, 'up');
-      const first = await timeUp(podiumJs, upDir);
+      const upPort = await freePort();
+      const first = await timeUp(podiumJs, upDir, upPort);
       say(`podium up: first start (creates PKI) ready in ${Math.round(first.readyMs)} ms, stopped in ${Math.round(first.stopMs)} ms (exit ${first.exitCode})`);
-      const warm = await timeUp(podiumJs, upDir);
+      const warm = await timeUp(podiumJs, upDir, upPort);
       say(`podium up: warm start ready in ${Math.round(warm.readyMs)} ms, stopped in ${Math.round(warm.stopMs)} ms (exit ${warm.exitCode})`);
       up = { first, warm };
     }
 
     const report: Report = {
       config: { ...o, node: process.version, cpus: availableParallelism() },
-      podium: podiumResult,
-      ceiling: ceilingResult,
-      rss: { freshMb: rssFresh, afterRunMb: rssAfter, ceilingAfterRunMb: rssCeiling },
+      podium: podiumRounds,
+      ceiling: ceilingRounds,
+      rss: { freshMb: rssFresh, afterRunMb: rssAfter, afterRunLongIdleMb: rssAfterLong, ceilingAfterRunMb: rssCeiling },
       up,
       apiServerWarnings: apiProblems,
     };
     printReport(report, say);
     return 0;
   } catch (err) {
+    if (wasInterrupted()) return 1;
     process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
     if (api) {
       process.stderr.write(`\napiserver (${api.describeExit()}), last ${Math.min(40, api.tail.length)} lines of its output:\n${api.tail.slice(-40).join('\n')}\n`);

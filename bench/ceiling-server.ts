@@ -57,13 +57,35 @@ async function createConfigMap(req: http.IncomingMessage, res: http.ServerRespon
   if (items.has(name)) return status(res, 409, 'AlreadyExists', `configmaps "${name}" already exists`);
   const json = stamp(obj, ns);
   items.set(name, json);
-  // Acknowledge first, then notify, as a store does: an event never describes an unacknowledged write.
   send(res, 201, json);
-  const open = watchers.get(ns);
-  if (open?.size) {
-    const line = Buffer.from(`{"type":"ADDED","object":${json}}\n`);
-    for (const w of open) w.write(line);
-  }
+  if (watchers.get(ns)?.size) notify(ns, `{"type":"ADDED","object":${json}}\n`);
+}
+
+const pending = new Map<string, string[]>();
+let flushScheduled = false;
+
+/**
+ * Acknowledge first, then notify, as a store does: events go out in the check phase, after
+ * this turn's responses (notifying from the same tick let about 90 % of events reach the
+ * client before their acknowledgement, in a trial). The events of one loop turn leave as one
+ * write per watcher rather than a syscall per event and watcher: the cheapest plain fan-out,
+ * which is what a ceiling should show. (In a trial, 1000 events reached one watcher in about
+ * 150 chunks from here and in 1000 from the API server, which writes each event alone.)
+ */
+function notify(ns: string, line: string): void {
+  let lines = pending.get(ns);
+  if (!lines) pending.set(ns, (lines = []));
+  lines.push(line);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(() => {
+    flushScheduled = false;
+    for (const [namespace, batch] of pending) {
+      const bytes = Buffer.from(batch.join(''));
+      for (const w of watchers.get(namespace) ?? []) w.write(bytes);
+    }
+    pending.clear();
+  });
 }
 
 function list(res: http.ServerResponse, ns: string): void {

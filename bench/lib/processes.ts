@@ -80,6 +80,12 @@ export class Child {
 }
 
 const live = new Set<Child>();
+let interrupted = false;
+
+/** True once a signal started the cleanup: failures after that are its consequence, not news. */
+export function wasInterrupted(): boolean {
+  return interrupted;
+}
 const tempDirs = new Set<string>();
 
 export async function makeTempDir(prefix: string): Promise<string> {
@@ -97,10 +103,9 @@ export async function cleanupAll(): Promise<void> {
 
 /** Ctrl-C or a kill must not leave servers behind: clean up, then exit as the signal would. */
 export function cleanupOnSignals(): void {
-  let cleaning = false;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (cleaning) return;
-    cleaning = true;
+    if (interrupted) return;
+    interrupted = true;
     process.stderr.write(`\n${signal}: stopping children and removing temp dirs\n`);
     void cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };

@@ -26,6 +26,24 @@ import type { ResourceDefinition } from '../registry/types.js';
  * Type-checks a body (or a patched result) as Go's decoder would and applies fieldValidation to
  * unknown fields: Strict rejects them (400), Warn (the default) returns Warning headers, Ignore drops them silently.
  */
+/**
+ * Runs a patch and normalizes its result as upstream's conversion to the typed object does:
+ * nulls mean unset and leftover strategic-merge directives ($setElementOrder/…, $retainKeys) go.
+ */
+function patched(type: string, current: KubeObject, body: Buffer, schema: { group: string; version: string; kind: string }): KubeObject {
+  return stripDirectives(dropNulls(applyPatch(type, current, body, schema))) as KubeObject;
+}
+
+function stripDirectives(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripDirectives);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(v)) if (!k.startsWith('$')) out[k] = stripDirectives(val);
+    return out;
+  }
+  return v;
+}
+
 function checkFields(obj: KubeObject, def: Pick<ResourceDefinition, 'group' | 'version' | 'kind'>, query: URLSearchParams, res: ServerResponse): KubeObject {
   const { unknownFields } = typeCheck(obj, def.group, def.version, def.kind);
   const mode = query.get('fieldValidation') ?? 'Warn';
@@ -75,7 +93,7 @@ export class ResourceHandler {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         const schema = { group: def.group, version: def.version, kind: def.kind };
-        const obj = await store.patch(info.namespace, info.name, (current) => checkFields(applyPatch(type, current, patchBody, schema) as KubeObject, def, query, res), opts);
+        const obj = await store.patch(info.namespace, info.name, (current) => checkFields(patched(type, current, patchBody, schema), def, query, res), opts);
         return this.sendObject(res, 200, store, obj, neg, query);
       }
       case 'delete': {
@@ -118,7 +136,7 @@ export class ResourceHandler {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         const schema = { group: def.group, version: def.version, kind: def.kind };
-        const obj = await store.patch(info.namespace, info.name, (cur) => checkFields(applyPatch(type, cur, patchBody, schema) as KubeObject, def, query, res), opts, 'status');
+        const obj = await store.patch(info.namespace, info.name, (cur) => checkFields(patched(type, cur, patchBody, schema), def, query, res), opts, 'status');
         return this.sendObject(res, 200, store, obj, neg, query);
       }
     }
@@ -131,7 +149,7 @@ export class ResourceHandler {
         const obj = await store.patch(info.namespace, info.name, (cur) => {
           const current = scaleOf(def, scale, cur);
           const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
-          const next = checkFields(info.verb === 'update' ? decodeObject(body, type) : (applyPatch(type, current, body, scaleKind) as KubeObject), scaleKind, query, res);
+          const next = checkFields(info.verb === 'update' ? decodeObject(body, type) : patched(type, current, body, scaleKind), scaleKind, query, res);
           return applyScale(scale, cur, next);
         }, opts);
         return sendJson(res, 200, scaleOf(def, scale, obj));

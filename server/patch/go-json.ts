@@ -8,6 +8,14 @@ export function isJsonObject(v: unknown): v is Record<string, JsonValue> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Sets a key without ever touching the prototype (a patch may carry a "__proto__" key). */
+export function setKey(o: Record<string, JsonValue>, k: string, v: JsonValue): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
 /** Go's kind of a value decoded into interface{}: what reflect.TypeOf prints. */
 export function goTypeName(v: unknown): string {
   if (v === null || v === undefined) return '%!s(<nil>)';

@@ -6,7 +6,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { badRequest, genericServerResponse, tooLarge } from '../../apimachinery/errors.js';
-import { isJsonObject, JsonSyntaxError, parseJson, unmarshalTypeError, type JsonValue } from './go-json.js';
+import { hasOwn, isJsonObject, JsonSyntaxError, parseJson, unmarshalTypeError, type JsonValue } from './go-json.js';
 
 /** Upstream's limit on operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
@@ -21,7 +21,6 @@ class OpError extends Error {}
 const MISSING = 'missing value';
 const INVALID_INDEX = 'invalid index referenced';
 
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 const decodePatchKey = (k: string) => k.replace(/~1/g, '/').replace(/~0/g, '~');
 const pointer = (tokens: string[]) => tokens.map((t) => `/${jsonpatch.escapePathComponent(t)}`).join('');
 

@@ -2,17 +2,10 @@
 // evanphx/json-patch MergePatch: null deletes a key, objects merge recursively, anything else
 // replaces, and nulls inside a value that is taken whole are pruned (from objects, not arrays).
 import { badRequest } from '../../apimachinery/errors.js';
-import { isJsonObject, JsonSyntaxError, parseJson, unmarshalTypeError, type JsonValue } from './go-json.js';
+import { hasOwn, isJsonObject, JsonSyntaxError, parseJson, setKey, unmarshalTypeError, type JsonValue } from './go-json.js';
 import type { FieldValidation } from './json-patch.js';
 
 type JsonMap = Record<string, JsonValue>;
-
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
-
-function setKey(o: JsonMap, k: string, v: JsonValue): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  else o[k] = v;
-}
 
 function pruneNulls(v: JsonValue): JsonValue {
   if (isJsonObject(v)) {

@@ -1,7 +1,7 @@
 // List helpers of the strategic merge patch: element types, matching by merge key, and the order
 // rules of upstream's "preserve order" design ($setElementOrder > order in the patch > order in
 // the live object).
-import { goTypeName, goValue, isJsonObject, type JsonValue } from './go-json.js';
+import { goTypeName, goValue, hasOwn, isJsonObject, type JsonValue } from './go-json.js';
 import { badArgType, ErrNoListOfLists, badFormat, MergeError, noMergeKey } from './merge-errors.js';
 
 export type JsonMap = Record<string, JsonValue>;
@@ -10,14 +10,6 @@ export type ElementKind = 'map' | 'scalar';
 
 export const DIRECTIVE_MARKER = '$patch';
 export const DELETE_DIRECTIVE = 'delete';
-
-export const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-
-/** Sets a key without ever touching the prototype (a patch may carry a "__proto__" key). */
-export function setKey(o: JsonMap, k: string, v: JsonValue): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  else o[k] = v;
-}
 
 /** upstream's sliceElementType: every element of the lists must share one Go type, and not be a list. */
 export function sliceElementKind(...lists: JsonValue[][]): ElementKind {

@@ -2,16 +2,16 @@
 // applies it: upstream's strategicpatch.StrategicMergeMapPatch with MergeParallelList and
 // IgnoreUnmatchedNulls set. Lists are merged by the merge keys and strategies of the patch
 // metadata table; paths the type graph does not know get JSON-merge-patch semantics.
-import { badRequest, type StatusError } from '../../apimachinery/errors.js';
-import { isJsonObject, JsonSyntaxError, parseJson, unmarshalTypeError, type JsonValue } from './go-json.js';
+import { badRequest } from '../../apimachinery/errors.js';
+import { hasOwn, isJsonObject, JsonSyntaxError, parseJson, setKey, unmarshalTypeError, type JsonValue } from './go-json.js';
 import {
   badArgType, badFormat, badPatchType, ErrBadPatchFormatForPrimitiveList, ErrBadPatchFormatForRetainKeys,
   ErrBadPatchFormatForSetElementOrderList, MergeError, noMergeKey, toStatusError,
 } from './merge-errors.js';
 import { lookupForSlice, lookupForStruct, mergeStrategy, rootSchema, schemaName, type PatchSchema } from './patch-meta.js';
 import {
-  deduplicateScalars, deleteFromSlice, DELETE_DIRECTIVE, DIRECTIVE_MARKER, extractKey, findMapByKeyValue, hasOwn,
-  normalizeElementOrder, partitionByPresence, setKey, sliceElementKind, validatePatchWithSetOrderList, type JsonMap,
+  deduplicateScalars, deleteFromSlice, DELETE_DIRECTIVE, DIRECTIVE_MARKER, extractKey, findMapByKeyValue,
+  normalizeElementOrder, partitionByPresence, sliceElementKind, validatePatchWithSetOrderList, type JsonMap,
 } from './strategic-merge-list.js';
 
 const REPLACE_DIRECTIVE = 'replace';
@@ -133,6 +133,8 @@ function mergeMap(original: JsonMap | null, patch: JsonMap, schema: PatchSchema)
   applyRetainKeysDirective(target, patch);
   mergePatchIntoOriginal(target, patch, schema);
 
+  // Keys are taken in patch order. Upstream walks a Go map, so when a patch both adds and
+  // `$deleteFromPrimitiveList`s the same value its result is random; kubectl never sends that.
   for (const patchKey of Object.keys(patch)) {
     const patchValue = patch[patchKey];
     let key = patchKey;
@@ -255,7 +257,7 @@ export function decodeStrategicMergePatch(body: string): JsonMap {
   try {
     value = parseJson(body);
   } catch (e) {
-    if (e instanceof JsonSyntaxError) throw badRequest(e.message) as StatusError;
+    if (e instanceof JsonSyntaxError) throw badRequest(e.message);
     throw e;
   }
   if (value === null) return {};

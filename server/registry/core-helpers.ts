@@ -8,9 +8,10 @@ import type { KubeObject, ResourceDefinition } from './types.js';
 
 /**
  * kubernetes-types declares interfaces, which TypeScript will not treat as index-signature
- * types; intersecting with KubeObject lets a Pod be a KubeObject without a cast.
+ * types; intersecting with KubeObject lets a Pod be a KubeObject without a cast. Its `status`
+ * is readonly (clients may not write it), but the server's strategies are the ones that do.
  */
-export type Stored<T> = T & KubeObject;
+export type Stored<T> = { -readonly [K in keyof T]: T[K] } & KubeObject;
 
 /** A typed definition as the untyped one the registry table holds (its hooks only ever see its own kind). */
 export function erase<T extends KubeObject>(def: ResourceDefinition<T>): ResourceDefinition {

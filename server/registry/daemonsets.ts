@@ -53,7 +53,7 @@ function validateUpdateStrategy(us: DaemonSetUpdateStrategy | undefined, path: s
       return out;
     }
     default:
-      return [notSupportedRaw(path, `apps.DaemonSetUpdateStrategy{Type:${goValue(us?.type ?? '')}}`, ['RollingUpdate', 'OnDelete'])];
+      return [notSupportedRaw(path, `apps.DaemonSetUpdateStrategy{Type:${goValue(us?.type ?? '')}, RollingUpdate:${us?.rollingUpdate ? '&apps.RollingUpdateDaemonSet{...}' : '(*apps.RollingUpdateDaemonSet)(nil)'}}`, ['RollingUpdate', 'OnDelete'])];
   }
 }
 

@@ -51,7 +51,7 @@ function validateStrategy(strategy: DeploymentStrategy | undefined, path: string
       return out;
     }
     default:
-      return [notSupportedRaw(path, `apps.DeploymentStrategy{Type:${goValue(s.type ?? '')}}`, ['Recreate', 'RollingUpdate'])];
+      return [notSupportedRaw(path, `apps.DeploymentStrategy{Type:${goValue(s.type ?? '')}, RollingUpdate:${s.rollingUpdate ? '&apps.RollingUpdateDeployment{...}' : '(*apps.RollingUpdateDeployment)(nil)'}}`, ['Recreate', 'RollingUpdate'])];
   }
 }
 

@@ -52,7 +52,7 @@ const ingressclasses: ResourceDefinition<Obj> = {
   generation: true,
   strategy: {
     defaults(obj) {
-      const p = obj.spec?.parameters;
+      const p = (obj.spec ??= {}).parameters;
       if (p) p.scope ??= 'Cluster';
     },
     validate,

@@ -160,6 +160,9 @@ const ingresses: ResourceDefinition<Obj> = {
   generation: true,
   subresources: { status: true },
   strategy: {
+    defaults(obj) {
+      obj.spec ??= {};
+    },
     prepareForCreate(obj) {
       setStatus(obj, { loadBalancer: {} });
     },

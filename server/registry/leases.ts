@@ -32,7 +32,8 @@ const leases: ResourceDefinition<Obj> = {
   plural: 'leases',
   singular: 'lease',
   namespaced: true,
-  strategy: { validate },
+  // LeaseSpec is a struct upstream, so an object always shows `spec: {}`.
+  strategy: { defaults: (obj) => { obj.spec ??= {}; }, validate },
   table: {
     columns: [
       NAME_COLUMN,

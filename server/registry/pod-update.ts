@@ -114,7 +114,7 @@ function stateTransitionErrors(next: ContainerStatus[] | undefined, old: Contain
 }
 
 function podIPErrors(pod: Pod): FieldError[] {
-  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip);
+  const ips = (pod.status?.podIPs ?? []).map((p) => p.ip ?? '');
   const errs: FieldError[] = [];
   ips.forEach((ip, i) => errs.push(...ipErrors(ip, `status.podIPs[${i}]`)));
   if (ips.length > 1) {

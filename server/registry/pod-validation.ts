@@ -172,8 +172,12 @@ function topologySpreadErrors(constraints: TopologySpreadConstraint[] | undefine
 const nameErrors = (value: string | undefined, path: string) =>
   value ? isDNS1123Subdomain(value).map((m) => fieldErrors.invalid(path, value, m)) : [];
 
-/** ValidatePodSpec. `podName` is known for pods (not templates) and checks ephemeral claim names. */
-export function podSpecErrors(spec: PodSpec, path: string, podName?: string): FieldError[] {
+/**
+ * ValidatePodSpec. `isPod` marks a pod's own spec (a template may leave hostPort to be
+ * defaulted later); `podName` lets ephemeral volume claim names be checked.
+ */
+export function podSpecErrors(spec: PodSpec, path: string, opts: { isPod?: boolean; podName?: string } = {}): FieldError[] {
+  const podName = opts.podName;
   const errs: FieldError[] = [];
   if (spec.terminationGracePeriodSeconds == null) errs.push(fieldErrors.required(child(path, 'terminationGracePeriodSeconds')));
   const volumes = validateVolumes(spec.volumes, child(path, 'volumes'), podName);
@@ -186,7 +190,8 @@ export function podSpecErrors(spec: PodSpec, path: string, podName?: string): Fi
   errs.push(...validateLabels(spec.nodeSelector, child(path, 'nodeSelector')));
   if (spec.hostNetwork) {
     (spec.containers ?? []).forEach((c, i) => (c.ports ?? []).forEach((port, j) => {
-      if (port.hostPort !== port.containerPort) {
+      const hostPort = port.hostPort ?? 0;
+      if ((opts.isPod || hostPort !== 0) && hostPort !== port.containerPort) {
         errs.push(fieldErrors.invalid(`${child(path, 'containers')}[${i}].ports[${j}].hostPort`, port.hostPort ?? 0, 'must match `containerPort` when `hostNetwork` is true'));
       }
     }));

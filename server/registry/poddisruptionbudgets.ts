@@ -42,6 +42,9 @@ const poddisruptionbudgets: ResourceDefinition<Obj> = {
   generation: true,
   subresources: { status: true },
   strategy: {
+    defaults(obj) {
+      obj.spec ??= {};
+    },
     prepareForCreate(obj) {
       setStatus(obj, { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 });
     },

@@ -96,8 +96,8 @@ const pods: ResourceDefinition<PodObject> = {
       pod.status = old.status;
     },
     validate(pod) {
-      const errs = pod.spec ? podSpecErrors(pod.spec, 'spec', pod.metadata?.name) : podSpecErrors({ containers: [] }, 'spec');
-      (pod.status?.podIPs ?? []).forEach((ip, i) => errs.push(...ipErrors(ip.ip, `status.podIPs[${i}]`)));
+      const errs = podSpecErrors(pod.spec ?? { containers: [] }, 'spec', { isPod: true, podName: pod.metadata?.name });
+      (pod.status?.podIPs ?? []).forEach((ip, i) => errs.push(...ipErrors(ip.ip ?? '', `status.podIPs[${i}]`)));
       return errs;
     },
     validateUpdate: validatePodUpdate,

@@ -24,7 +24,7 @@ function validate(obj: Obj): FieldError[] {
   const params = obj.parameters ?? {};
   const keys = Object.keys(params);
   if (keys.length > MAX_PARAMETERS) {
-    out.push({ type: 'FieldValueTooLong', field: 'parameters', detail: `Too long: may not be more than ${MAX_PARAMETERS} bytes` });
+    out.push(fieldErrors.tooLong('parameters', MAX_PARAMETERS));
   } else {
     let size = 0;
     for (const k of keys) {

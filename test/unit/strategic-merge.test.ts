@@ -116,9 +116,9 @@ describe('kubectl apply (three-way patches)', () => {
     expect(podSpec(smp(deployment(), patch)).containers.map((c) => c.name)).toEqual(['init', 'nginx', 'sidecar']);
   });
 
-  test('without $setElementOrder a new container is appended', () => {
+  test('without $setElementOrder, patch items come before items only the server has (upstream order rule)', () => {
     const out = smp(deployment(), { spec: { template: { spec: { containers: [{ name: 'log', image: 'fluent' }] } } } });
-    expect(podSpec(out).containers.map((c) => c.name)).toEqual(['nginx', 'sidecar', 'log']);
+    expect(podSpec(out).containers.map((c) => c.name)).toEqual(['log', 'nginx', 'sidecar']);
   });
 
   test('$setElementOrder alone reorders a list', () => {
@@ -161,12 +161,12 @@ describe('directives', () => {
 
   test('$patch: delete removes every list element with that merge key', () => {
     const out = smp(deployment(), { spec: { template: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', $patch: 'delete' }, { name: 'D', value: '4' }] }] } } } });
-    expect(podSpec(out).containers[0].env).toEqual([{ name: 'B', value: '2' }, { name: 'C', value: '3' }, { name: 'D', value: '4' }]);
+    expect(podSpec(out).containers[0].env).toEqual([{ name: 'D', value: '4' }, { name: 'B', value: '2' }, { name: 'C', value: '3' }]);
   });
 
   test('$deleteFromPrimitiveList removes values; a merge list of primitives is a deduplicated union', () => {
     expect(smp(deployment(), { metadata: { '$deleteFromPrimitiveList/finalizers': ['x/a'] } }).metadata!.finalizers).toEqual(['x/b']);
-    expect(smp(deployment(), { metadata: { finalizers: ['x/c', 'x/a'] } }).metadata!.finalizers).toEqual(['x/b', 'x/c', 'x/a']);
+    expect(smp(deployment(), { metadata: { finalizers: ['x/c', 'x/a'] } }).metadata!.finalizers).toEqual(['x/c', 'x/a', 'x/b']);
   });
 
   test('$patch inside values the original lacks is dropped, and so are nulls', () => {
@@ -184,13 +184,13 @@ describe('merge keys and strategies from the metadata table', () => {
 
   test('container ports merge by containerPort', () => {
     const out = smp(deployment(), { spec: { template: { spec: { containers: [{ name: 'nginx', ports: [{ containerPort: 8080 }, { containerPort: 80, name: 'http' }] }] } } } });
-    expect(podSpec(out).containers[0].ports).toEqual([{ containerPort: 80, protocol: 'TCP', name: 'http' }, { containerPort: 443, protocol: 'TCP' }, { containerPort: 8080 }]);
+    expect(podSpec(out).containers[0].ports).toEqual([{ containerPort: 8080 }, { containerPort: 80, protocol: 'TCP', name: 'http' }, { containerPort: 443, protocol: 'TCP' }]);
   });
 
   test('service ports merge by port; the selector map merges', () => {
     const out = smp(service(), { spec: { ports: [{ port: 80, targetPort: 9090 }, { port: 8081, name: 'x' }], selector: { app: null, role: 'db' } } }, SERVICE);
     expect(out.spec!.ports).toEqual([
-      { name: 'http', port: 80, targetPort: 9090, protocol: 'TCP' }, { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }, { port: 8081, name: 'x' },
+      { name: 'http', port: 80, targetPort: 9090, protocol: 'TCP' }, { port: 8081, name: 'x' }, { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
     ]);
     expect(out.spec!.selector).toEqual({ role: 'db' });
   });
