@@ -23,7 +23,8 @@ export class WatchClient {
   readonly received: Float64Array;
   count = 0;
   duplicates = 0;
-  /** Events for objects the run did not create, or of a type other than ADDED. */
+  /** Events for objects the run did not create, or of a type other than ADDED: a count and the first few. */
+  unexpectedCount = 0;
   readonly unexpected: string[] = [];
   bytes = 0;
   private lines = 0;
@@ -114,7 +115,7 @@ export class WatchClient {
     }
     const i = this.index.get(name ?? '');
     if (type !== 'ADDED' || i === undefined) {
-      if (this.unexpected.length < 20) this.unexpected.push(`${type} ${name}`);
+      if (++this.unexpectedCount <= 5) this.unexpected.push(`${type} ${name}`);
       return;
     }
     if (!Number.isNaN(this.received[i]!)) {

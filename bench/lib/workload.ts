@@ -89,9 +89,10 @@ export async function runWorkload(t: HttpTarget, o: WorkloadOptions, progress: (
     const watch = deliverySummary(watchers, sent, acked);
     const eventBytes = watchers.reduce((s, w) => s + w.bytes, 0) / (o.count * o.watchers);
     const duplicates = watchers.reduce((s, w) => s + w.duplicates, 0);
-    const unexpected = watchers.flatMap((w) => w.unexpected);
-    if (duplicates || unexpected.length) {
-      progress(`${t.name}: WARNING: ${duplicates} duplicate deliveries, ${unexpected.length} unexpected events (e.g. ${unexpected.slice(0, 3).join('; ')})`);
+    const unexpected = watchers.reduce((s, w) => s + w.unexpectedCount, 0);
+    if (duplicates || unexpected) {
+      const examples = watchers.flatMap((w) => w.unexpected).slice(0, 3).join('; ');
+      progress(`${t.name}: WARNING: ${duplicates} duplicate deliveries, ${unexpected} unexpected events${examples ? ` (e.g. ${examples})` : ''}`);
     }
     for (const w of watchers) w.close();
 

@@ -147,7 +147,7 @@ export class ResourceHandler {
         const body = await readBody(req);
         const type = mediaType(req);
         const obj = await store.patch(info.namespace, info.name, (cur) => {
-          const current = scaleOf(def, scale, cur);
+          const current = scaleOf(def, scale, cur) as unknown as KubeObject;
           const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
           const next = checkFields(info.verb === 'update' ? decodeObject(body, type) : patched(type, current, body, scaleKind), scaleKind, query, res);
           return applyScale(scale, cur, next);
