@@ -1,5 +1,5 @@
 // Copies the non-TypeScript files the build needs (Lua scripts, generated tables) into dist/.
-import { cpSync, existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 
 const roots = ['server', 'openapi', 'apimachinery', 'node-agent', 'controllers'];
@@ -16,3 +16,6 @@ function walk(dir) {
   }
 }
 for (const r of roots) if (existsSync(r)) walk(r);
+
+// tsc writes files 0644; npx runs the package's own bin only if it is executable.
+chmodSync('dist/cmd/podium.js', 0o755);
