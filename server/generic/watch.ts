@@ -29,11 +29,17 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
 
   let first = true;
   let closed = false;
-  const write = (line: string) => {
-    if (closed) return;
-    res.write(line);
-    first = false;
+  /** Output of the current batch, written with one write (one chunk) per batch. */
+  let batch: (string | Buffer)[] = [];
+  const flush = () => {
+    if (closed || batch.length === 0) return;
+    res.write(batch.length === 1 ? batch[0] : Buffer.concat(batch.map((b) => (typeof b === 'string' ? Buffer.from(b) : b))));
+    batch = [];
     if (res.writableLength > MAX_BUFFERED_BYTES) finish(true);
+  };
+  const write = (line: string) => {
+    batch.push(line);
+    first = false;
   };
 
   /** Upstream's filtering: a change that moves an object in or out of the selection is ADDED or DELETED. */
@@ -50,15 +56,18 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
     if (type === ev.type && !first) {
       let bytes = ev.encoded.get(encodingKey);
       if (!bytes) ev.encoded.set(encodingKey, (bytes = Buffer.from(encode(type, store.out(ev.object), false))));
-      if (!closed) res.write(bytes);
-      if (res.writableLength > MAX_BUFFERED_BYTES) finish(true);
+      batch.push(bytes);
       return;
     }
     write(encode(type, store.out(ev.object), first));
   };
+  const deliverAll = (events: CacheEvent[]) => {
+    for (const ev of events) deliver(ev);
+    flush();
+  };
 
   let pending: CacheEvent[] | null = [];
-  const unsubscribe = cache.subscribe((ev) => (pending ? pending.push(ev) : deliver(ev)));
+  const unsubscribe = cache.subscribe((events) => (pending ? pending.push(...events) : deliverAll(events)));
   let bookmarkTimer: NodeJS.Timeout | undefined;
   const timeoutMs = (opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : 1800 + Math.random() * 1800) * 1000;
   const endTimer = setTimeout(() => finish(false), timeoutMs);
@@ -78,6 +87,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   const bookmark = (annotations?: Record<string, string>) => {
     const obj: KubeObject = { kind: store.def.kind, apiVersion: store.def.group ? `${store.def.group}/${store.def.version}` : store.def.version, metadata: { resourceVersion: String(cache.rev), ...(annotations ? { annotations } : {}) } };
     write(encode('BOOKMARK', obj, first));
+    flush();
   };
 
   let backlog: Delivery[] | CacheEvent[];
@@ -97,6 +107,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
       const oldest = await redis.oldestEventRevision(store.type).catch(() => undefined);
       if (oldest === undefined || oldest > from + 1) {
         write(encode('ERROR', gone(`too old resource version: ${from} (${cache.rev})`).toStatus() as KubeObject, first));
+        flush();
         finish(false);
         return;
       }
@@ -114,6 +125,6 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   const queued = pending;
   pending = null;
   const lastSent = (backlog as CacheEvent[]).at(-1)?.rev ?? 0;
-  for (const ev of queued) if (ev.rev > lastSent) deliver(ev);
+  deliverAll(queued.filter((ev) => ev.rev > lastSent));
   if (opts.allowWatchBookmarks) bookmarkTimer = setInterval(() => bookmark(), BOOKMARK_INTERVAL_MS);
 }

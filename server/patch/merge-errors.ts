@@ -1,6 +1,6 @@
 // The strategic merge patch's errors, worded as upstream's mergepatch package, and how the API
 // server answers each (interpretStrategicMergePatchError).
-import { badRequest, genericServerResponse, unknownError, type StatusError } from '../../apimachinery/errors.js';
+import { badRequest, genericServerResponse, type StatusError } from '../../apimachinery/errors.js';
 import { goStringVerb, goTypeName, goValue } from './go-json.js';
 
 /** Malformed directives: upstream answers 400 BadRequest. */
@@ -31,9 +31,10 @@ export const badPatchType = (directive: unknown, m: unknown) =>
   new MergeError(`unknown patch type: ${goStringVerb(directive)} in map: ${goValue(m)}`);
 
 /**
- * The Status the API server sends for a failed strategic merge patch. Errors upstream does not
- * classify surface as reason-less 500s ("Error from server: map: ... does not contain declared
- * merge key: name"), and so do they here.
+ * The Status the API server sends for a failed strategic merge patch. Upstream answers the errors
+ * it does not classify (e.g. "map: ... does not contain declared merge key: name") with a
+ * reason-less 500; they are all the client's malformed patch, and Podium never answers bad input
+ * with a 500, so they are 400 BadRequest here with upstream's message.
  */
 export function toStatusError(e: unknown): StatusError {
   const message = e instanceof Error ? e.message : String(e);
@@ -41,6 +42,6 @@ export function toStatusError(e: unknown): StatusError {
   switch (errorClass) {
     case 'badRequest': return badRequest(message);
     case 'invalid': return genericServerResponse(422, message);
-    default: return unknownError(message);
+    default: return badRequest(message);
   }
 }

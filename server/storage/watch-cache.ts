@@ -24,7 +24,8 @@ export interface CacheEvent {
   encoded: Map<string, Buffer>;
 }
 
-export type Listener = (ev: CacheEvent) => void;
+/** Called once per applied batch, so a watcher can write a batch of events in one write. */
+export type Listener = (events: CacheEvent[]) => void;
 
 export function entryJson(entry: CacheEntry): string {
   return (entry.json ??= JSON.stringify(entry.object));
@@ -64,6 +65,7 @@ export class WatchCache {
   }
 
   apply(events: StoredEvent[]): void {
+    const applied: CacheEvent[] = [];
     for (const e of events) {
       if (e.rev <= this.rev) continue;
       const object = materialize(e.json, e.rev);
@@ -78,8 +80,9 @@ export class WatchCache {
       const ev: CacheEvent = { type: e.type, rev: e.rev, key: e.key, object, prev, encoded: new Map() };
       this.push(ev);
       this.rev = e.rev;
-      for (const l of this.listeners) l(ev);
+      applied.push(ev);
     }
+    if (applied.length) for (const l of this.listeners) l(applied);
     this.wake();
   }
 

@@ -241,9 +241,9 @@ describe('errors, as upstream answers them', () => {
       'The order in patch list:\n[map[image:y name:sidecar]]\n doesn\'t match $setElementOrder list:\n[map[name:nginx]]\n'],
     ['$setElementOrder that is not a list', { metadata: { '$setElementOrder/finalizers': 'x' } }, 'expected a []interface {}, but received a string'],
     ['list elements of two types', { metadata: { finalizers: [1] } }, 'list element types are not identical: [[x/a x/b] [1]]'],
-  ])('%s: 500 with no reason', (_name, patch, message) => {
+  ])('%s: 400 with upstream's message', (_name, patch, message) => {
     const e = failure(() => smp(deployment(), patch));
-    expect([e.code, e.reason, e.message]).toEqual([500, '', message]);
+    expect([e.code, e.reason, e.message]).toEqual([400, 'BadRequest', message]);
   });
 
   test('the live object lacking a merge key fails the same way (imagePullSecrets: [{}])', () => {
