@@ -18,7 +18,7 @@ export function tableRow(def: ResourceDefinition, obj: KubeObject, include: Incl
   } catch (err) {
     // A printer must never fail a list: show the name and mark the rest unknown.
     log.warn('printer failed', { kind: def.kind, name: obj.metadata?.name, err: (err as Error).message });
-    cells = def.table.columns.map((c, i) => (i === 0 ? obj.metadata?.name : '<unknown>'));
+    cells = def.table.columns.map((_c, i) => (i === 0 ? obj.metadata?.name : '<unknown>'));
   }
   const row: { cells: unknown[]; object?: KubeObject } = { cells };
   if (include === 'Metadata') row.object = partialObjectMetadata(obj, version);

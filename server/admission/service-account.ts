@@ -27,7 +27,9 @@ export const serviceAccountAdmission: AdmissionPlugin = {
   async admit(req) {
     if (req.operation !== 'CREATE' || req.def.group !== '' || req.def.plural !== 'pods' || req.subresource) return;
     const pod = req.object as Pod;
-    const spec = pod.spec!;
+    const spec = pod.spec;
+    // A pod without a spec is left for validation to reject.
+    if (!spec) return;
     // Mirror pods (created by a kubelet from static manifests) carry no service account.
     if (pod.metadata?.annotations?.['kubernetes.io/config.mirror']) return;
     spec.serviceAccountName ||= 'default';
@@ -41,11 +43,11 @@ export const serviceAccountAdmission: AdmissionPlugin = {
     const account = entry.object as ServiceAccount;
     const automount = spec.automountServiceAccountToken ?? account.automountServiceAccountToken ?? true;
     if (!automount) return;
-    const all: Container[] = [...(spec.initContainers ?? []), ...spec.containers, ...((spec.ephemeralContainers ?? []) as Container[])];
+    const all: Container[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...((spec.ephemeralContainers ?? []) as Container[])];
     if (all.some((c) => c.volumeMounts?.some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH))) return;
     const volume = apiAccessVolume();
     spec.volumes = [...(spec.volumes ?? []), volume];
-    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
       c.volumeMounts = [...(c.volumeMounts ?? []), { name: volume.name, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT_PATH }];
     }
   },

@@ -39,7 +39,7 @@ export function serviceAllocation(redis: Redis, serviceCidr: string, nodePortRan
       if (!req.dryRun) c.ips.push(ip);
     } else {
       const ip = req.dryRun ? await ips.peek() : await ips.allocate(owner(req));
-      if (ip === undefined) throw fail(svc, 'spec.clusterIPs', [], `failed to allocate IP: range is full`);
+      if (ip === undefined) throw fail(svc, 'spec.clusterIPs', [], 'failed to allocate a serviceIP: range is full');
       if (!req.dryRun) c.ips.push(ip);
       spec.clusterIP = intToIp(ip);
     }
@@ -63,7 +63,7 @@ export function serviceAllocation(redis: Redis, serviceCidr: string, nodePortRan
         if (!req.dryRun) c.ports.push(p.nodePort);
       } else {
         const port = req.dryRun ? await ports.peek() : await ports.allocate(owner(req));
-        if (port === undefined) throw fail(svc, `spec.ports[${i}].nodePort`, 0, 'range is full');
+        if (port === undefined) throw fail(svc, `spec.ports[${i}].nodePort`, 0, 'failed to allocate a nodePort: range is full');
         if (!req.dryRun) c.ports.push(port);
         p.nodePort = port;
       }

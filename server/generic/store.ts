@@ -247,7 +247,7 @@ export class Store {
   }
 
   private validate(obj: KubeObject, kindErrors: () => FieldError[]): void {
-    const errs = [...validateObjectMeta(obj.metadata!, this.def.namespaced), ...kindErrors()];
+    const errs = [...validateObjectMeta(obj.metadata!, this.def.namespaced, this.def.nameValidator), ...kindErrors()];
     if (errs.length) throw invalid(this.def.kind, this.def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
   }
 

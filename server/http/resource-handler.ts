@@ -142,17 +142,17 @@ export class ResourceHandler {
     }
     if (sub === 'scale' && def.subresources?.scale) {
       const scale = def.subresources.scale;
-      if (info.verb === 'get') return sendJson(res, 200, scaleOf(def, scale, await store.get(info.namespace, info.name)));
+      if (info.verb === 'get') return sendJson(res, 200, scaleOf(scale, await store.get(info.namespace, info.name)));
       if (info.verb === 'update' || info.verb === 'patch') {
         const body = await readBody(req);
         const type = mediaType(req);
         const obj = await store.patch(info.namespace, info.name, (cur) => {
-          const current = scaleOf(def, scale, cur) as unknown as KubeObject;
+          const current = scaleOf(scale, cur) as unknown as KubeObject;
           const scaleKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
           const next = checkFields(info.verb === 'update' ? decodeObject(body, type) : patched(type, current, body, scaleKind), scaleKind, query, res);
           return applyScale(scale, cur, next);
         }, opts);
-        return sendJson(res, 200, scaleOf(def, scale, obj));
+        return sendJson(res, 200, scaleOf(scale, obj));
       }
     }
     if (def.group === '' && def.plural === 'pods') {

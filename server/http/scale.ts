@@ -1,10 +1,10 @@
 // The scale subresource: an autoscaling/v1 Scale view of a workload's replicas.
 import type { Scale } from 'kubernetes-types/autoscaling/v1.js';
-import type { KubeObject, ResourceDefinition, ScaleSubresource } from '../registry/types.js';
+import type { KubeObject, ScaleSubresource } from '../registry/types.js';
 import { badRequest, invalid } from '../../apimachinery/errors.js';
 import { fieldErrors } from '../../apimachinery/validation.js';
 
-export function scaleOf(def: ResourceDefinition, scale: ScaleSubresource, obj: KubeObject): Scale {
+export function scaleOf(scale: ScaleSubresource, obj: KubeObject): Scale {
   const m = obj.metadata!;
   return {
     kind: 'Scale',

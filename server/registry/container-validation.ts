@@ -6,8 +6,8 @@ import type {
 import type { FieldError } from '../../apimachinery/errors.js';
 import { fieldErrors, isDNS1123Subdomain, isQualifiedName } from '../../apimachinery/validation.js';
 import {
-  child, invalidValue, isHugePageResource, isNativeResource, isOvercommitAllowed, keyPath, labelErrors, notFoundValue,
-  portNameErrors, portNumErrors, portNumOrNameErrors, protocolErrors, qualifiedNameErrors, subdomainErrors,
+  child, isHugePageResource, isNativeResource, isOvercommitAllowed, keyPath, labelErrors, notFoundValue,
+  portNameErrors, portNumErrors, portNumOrNameErrors, protocolErrors, qualifiedNameErrors,
 } from './core-helpers.js';
 import { compareQuantity, parseQuantity, QUANTITY_FORMAT_ERROR } from './quantity.js';
 

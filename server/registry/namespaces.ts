@@ -2,7 +2,7 @@
 // finalizer on create, spec and status kept on update), ValidateNamespace and printNamespace.
 import type { Namespace } from 'kubernetes-types/core/v1.js';
 import type { FieldError } from '../../apimachinery/errors.js';
-import { fieldErrors, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from '../../apimachinery/validation.js';
+import { fieldErrors, isDNS1123Label, isQualifiedName } from '../../apimachinery/validation.js';
 import type { ResourceDefinition } from './types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
 import { col, type Stored } from './core-helpers.js';
@@ -13,9 +13,6 @@ const STANDARD_FINALIZERS = ['kubernetes', 'orphan', 'foregroundDeletion'];
 
 export function validateNamespace(ns: Namespace): FieldError[] {
   const errs: FieldError[] = [];
-  // Namespace names are DNS labels; the generic store has already reported non-subdomains.
-  const name = ns.metadata?.name;
-  if (name && isDNS1123Subdomain(name).length === 0) errs.push(...isDNS1123Label(name).map((m) => fieldErrors.invalid('metadata.name', name, m)));
   for (const f of ns.spec?.finalizers ?? []) {
     errs.push(...isQualifiedName(f).map((m) => fieldErrors.invalid('spec.finalizers', f, m)));
     if (!f.includes('/') && !STANDARD_FINALIZERS.includes(f)) {
@@ -40,6 +37,7 @@ const namespaces: ResourceDefinition<NamespaceObject> = {
   plural: 'namespaces',
   singular: 'namespace',
   namespaced: false,
+  nameValidator: isDNS1123Label,
   shortNames: ['ns'],
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: { status: true },

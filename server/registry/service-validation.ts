@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { FieldError } from '../../apimachinery/errors.js';
-import { fieldErrors, isDNS1035Label, isDNS1123Subdomain, validateLabels } from '../../apimachinery/validation.js';
+import { fieldErrors, isDNS1123Subdomain, validateLabels } from '../../apimachinery/validation.js';
 import {
   duplicateValue, invalidValue, labelErrors, portNumErrors, portNumOrNameErrors, protocolErrors, qualifiedNameErrors, specialIPErrors,
 } from './core-helpers.js';
@@ -100,9 +100,6 @@ function trafficPolicyErrors(svc: Service): FieldError[] {
 export function validateService(svc: Service): FieldError[] {
   const spec = svc.spec ?? {};
   const errs: FieldError[] = [];
-  // Service names become DNS labels; the generic store has already checked them as subdomains.
-  const name = svc.metadata?.name;
-  if (name && isDNS1123Subdomain(name).length === 0) errs.push(...isDNS1035Label(name).map((m) => fieldErrors.invalid('metadata.name', name, m)));
   const ports = spec.ports ?? [];
   if (ports.length === 0 && !isHeadless(svc) && spec.type !== 'ExternalName') errs.push(fieldErrors.required('spec.ports'));
   switch (spec.type) {

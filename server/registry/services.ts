@@ -6,6 +6,7 @@ import type { ResourceDefinition } from './types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
 import { col, deepEqual, formatLabels, ipErrors, type Stored } from './core-helpers.js';
 import { externallyAccessible, isHeadless, validateService, validateServiceUpdate } from './service-validation.js';
+import { isDNS1035Label } from '../../apimachinery/validation.js';
 
 type ServiceObject = Stored<Service>;
 
@@ -131,6 +132,7 @@ const services: ResourceDefinition<ServiceObject> = {
   plural: 'services',
   singular: 'service',
   namespaced: true,
+  nameValidator: isDNS1035Label,
   shortNames: ['svc'],
   categories: ['all'],
   subresources: { status: true },

@@ -71,6 +71,8 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   categories?: string[];     // "all" makes `kubectl get all` include it
   /** Verbs served on the main resource; default: every verb. */
   verbs?: Verb[];
+  /** Rule for metadata.name: a DNS-1123 subdomain unless the kind says otherwise (services: DNS-1035 label). */
+  nameValidator?: (name: string) => string[];
   /** metadata.generation is maintained (set to 1 on create, bumped on spec change). */
   generation?: boolean;
   subresources?: { status?: true; scale?: ScaleSubresource };

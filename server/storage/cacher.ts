@@ -15,7 +15,7 @@ export class Cacher {
   private batch?: { types: Set<string>; promise: Promise<Map<string, number>> };
   redisHealthy = false;
 
-  constructor(readonly redis: RedisStorage, types: string[], private readonly capacity: number) {
+  constructor(readonly redis: RedisStorage, types: string[], capacity: number) {
     for (const t of types) this.caches.set(t, new WatchCache(t, capacity));
   }
 
