@@ -97,7 +97,7 @@ test('malformed encodings: JSON, YAML, protobuf, content types, sizes', async ()
     ['application/xml', '<x/>', 415],
   ];
   for (const [type, body, code] of cases) {
-    const res = await fetch(api.url + cm, { method: 'POST', headers: { 'Content-Type': type }, body });
+    const res = await fetch(api.url + cm, { method: 'POST', headers: { 'Content-Type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) });
     const status = await res.json();
     expect([type, res.status]).toEqual([type, code]);
     if (code >= 400) expect(status).toMatchObject({ kind: 'Status', code });

@@ -1,7 +1,7 @@
 // JSON patch (RFC 6902) as kube-apiserver applies it, and the Content-Type dispatch of PATCH.
 // Expected results and messages were checked against upstream's library (`kubectl patch --local
 // --type json` runs the same evanphx/json-patch v4 code).
-import type { ConfigMap, Pod } from 'kubernetes-types/core/v1';
+import type { ConfigMap, Pod } from 'kubernetes-types/core/v1.js';
 import { StatusError } from '../../apimachinery/errors.js';
 import { applyPatch, JSON_PATCH, patchTypeOf } from '../../server/patch/index.js';
 

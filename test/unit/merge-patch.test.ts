@@ -1,6 +1,6 @@
 // JSON merge patch (RFC 7386) with the bodies kubectl label, annotate and scale send. Results were
 // checked against upstream's library (`kubectl patch --local --type merge`).
-import type { Deployment } from 'kubernetes-types/apps/v1';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import { StatusError } from '../../apimachinery/errors.js';
 import { applyPatch, MERGE_PATCH } from '../../server/patch/index.js';
 

@@ -1,6 +1,7 @@
 // core/v1 definitions: defaults, upstream's validation messages, the pod STATUS/READY/RESTARTS
 // cells, the service PORT(S) cell, and the events.k8s.io <-> core/v1 event conversion.
 import { describe, expect, test } from '@jest/globals';
+import type { Mutable } from '../../apimachinery/mutable.js';
 import type { ConfigMap, Namespace, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { Event as EventsEvent } from 'kubernetes-types/events/v1.js';
 import type { KubeObject, ResourceDefinition } from '../../server/registry/types.js';
@@ -156,8 +157,8 @@ describe('pods', () => {
 describe('pod STATUS column', () => {
   const now = Date.parse('2024-01-01T01:00:00Z');
   const withStatus = (status: Pod['status'], spec: Partial<NonNullable<Pod['spec']>> = {}, deleting = false): Pod => {
-    const p = pod(spec);
-    (p as Obj<Pod>).status = status;
+    const p = pod(spec) as Mutable<Pod>;
+    p.status = status as Mutable<Pod['status']>;
     if (deleting) p.metadata!.deletionTimestamp = '2024-01-01T00:59:00Z';
     return p;
   };
@@ -272,7 +273,9 @@ describe('secrets, configmaps, namespaces, nodes', () => {
     expect(ns.spec).toEqual({ finalizers: ['kubernetes'] });
     expect(ns.status).toEqual({ phase: 'Active' });
     expect(ns.metadata!.labels).toEqual({ 'kubernetes.io/metadata.name': 'team-a' });
-    expect(texts(create(namespaces, { metadata: { name: 'a.b' } } as Obj<Namespace>))[0]).toMatch(/^metadata.name: Invalid value: "a.b": a lowercase RFC 1123 label/);
+    // The generic store applies the kind's name rule: namespaces are DNS-1123 labels.
+    expect(namespaces.nameValidator!('a.b')[0]).toMatch(/^a lowercase RFC 1123 label/);
+    expect(namespaces.nameValidator!('team-a')).toEqual([]);
     expect(namespaces.table.row(ns).slice(0, 2)).toEqual(['team-a', 'Active']);
   });
 
@@ -281,7 +284,7 @@ describe('secrets, configmaps, namespaces, nodes', () => {
       metadata: { name: 'n1', labels: { 'node-role.kubernetes.io/control-plane': '', 'kubernetes.io/role': 'worker' } },
       spec: { unschedulable: true },
       status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: '172.18.0.2' }], nodeInfo: { kubeletVersion: 'v1.32.0' } },
-    } as Obj<Node>;
+    } as unknown as Obj<Node>;
     const row = nodes.table.row(node);
     expect([row[1], row[2], row[4], row[5], row[6], row[7]]).toEqual(['Ready,SchedulingDisabled', 'control-plane,worker', 'v1.32.0', '172.18.0.2', '<none>', '<unknown>']);
     expect(texts(nodes.strategy.validate({ metadata: { name: 'n' }, spec: { taints: [{ key: 'k', effect: 'Sometimes' }] } } as Obj<Node>))).toEqual([

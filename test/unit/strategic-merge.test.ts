@@ -1,7 +1,7 @@
 // Strategic merge patch, driven with the bodies kubectl sends. Expected results were checked
 // against upstream's implementation (`kubectl patch --local`, which runs the same library).
-import type { Deployment } from 'kubernetes-types/apps/v1';
-import type { Pod, Service } from 'kubernetes-types/core/v1';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { StatusError } from '../../apimachinery/errors.js';
 import { applyPatch, applyStrategicMergePatch, STRATEGIC_MERGE_PATCH } from '../../server/patch/index.js';
 
@@ -241,7 +241,7 @@ describe('errors, as upstream answers them', () => {
       'The order in patch list:\n[map[image:y name:sidecar]]\n doesn\'t match $setElementOrder list:\n[map[name:nginx]]\n'],
     ['$setElementOrder that is not a list', { metadata: { '$setElementOrder/finalizers': 'x' } }, 'expected a []interface {}, but received a string'],
     ['list elements of two types', { metadata: { finalizers: [1] } }, 'list element types are not identical: [[x/a x/b] [1]]'],
-  ])('%s: 400 with upstream's message', (_name, patch, message) => {
+  ])('%s: 400 BadRequest with the upstream message', (_name, patch, message) => {
     const e = failure(() => smp(deployment(), patch));
     expect([e.code, e.reason, e.message]).toEqual([400, 'BadRequest', message]);
   });
