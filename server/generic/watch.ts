@@ -7,7 +7,7 @@ import type { Store } from './store.js';
 import type { ListOptions } from './selection.js';
 import type { CacheEvent, EventType } from '../storage/watch-cache.js';
 import { materialize } from '../storage/watch-cache.js';
-import { badRequest, gone } from '../../apimachinery/errors.js';
+import { badRequest, gone, timeout } from '../../apimachinery/errors.js';
 import type { RedisStorage } from '../storage/redis-storage.js';
 
 export type EventEncoder = (type: EventType | 'BOOKMARK' | 'ERROR', obj: KubeObject, first: boolean) => string;
@@ -24,6 +24,8 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   const rvParam = opts.resourceVersion ?? '';
   if (rvParam && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
   const cache = rvParam === '' ? await store.fresh() : store.cache();
+  // A watch from a revision this server has not seen yet waits for it briefly, as upstream.
+  const tooNew = rvParam !== '' && !(await cache.waitFor(Number(rvParam), 3000));
   const inScope = (key: string) => !prefix || key.startsWith(prefix);
   const matches = (o: KubeObject | undefined) => !!o && (pred.empty || pred.matches(store.out(o)));
 
@@ -89,6 +91,13 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
     write(encode('BOOKMARK', obj, first));
     flush();
   };
+
+  if (tooNew) {
+    write(encode('ERROR', timeout(`Timeout: Too large resource version: ${rvParam}, current: ${cache.rev}`).toStatus() as KubeObject, first));
+    flush();
+    finish(false);
+    return;
+  }
 
   let backlog: Delivery[] | CacheEvent[];
   const initial = rvParam === '' || rvParam === '0' || opts.sendInitialEvents === true;

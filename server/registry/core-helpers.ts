@@ -4,19 +4,8 @@
 import { isIP } from 'node:net';
 import type { FieldError } from '../../apimachinery/errors.js';
 import { fieldErrors, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from '../../apimachinery/validation.js';
-import type { KubeObject, ResourceDefinition } from './types.js';
 
-/**
- * kubernetes-types declares interfaces, which TypeScript will not treat as index-signature
- * types; intersecting with KubeObject lets a Pod be a KubeObject without a cast. Its `status`
- * is readonly (clients may not write it), but the server's strategies are the ones that do.
- */
-export type Stored<T> = { -readonly [K in keyof T]: T[K] } & KubeObject;
-
-/** A typed definition as the untyped one the registry table holds (its hooks only ever see its own kind). */
-export function erase<T extends KubeObject>(def: ResourceDefinition<T>): ResourceDefinition {
-  return def as unknown as ResourceDefinition;
-}
+export { erase, type Stored } from './types.js';
 
 /** field.Path's Key(): `data[tls.crt]`. */
 export const keyPath = (path: string, key: string) => `${path}[${key}]`;

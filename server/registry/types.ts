@@ -95,3 +95,17 @@ export function storageKeyOf(def: ResourceDefinition): string {
 export function apiVersionOf(def: ResourceDefinition): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
 }
+
+/**
+ * A kind as the server handles it: kubernetes-types declares kinds as readonly interfaces without
+ * an index signature, so intersecting with KubeObject lets a Pod be a KubeObject without a cast.
+ */
+export type Stored<T> = { -readonly [K in keyof T]: T[K] } & KubeObject;
+
+/**
+ * Widens a typed definition for the shared table. Sound because the generic store only hands a
+ * definition objects of its own kind; needed because fieldSelectors' functions are contravariant.
+ */
+export function erase<T extends KubeObject>(def: ResourceDefinition<T>): ResourceDefinition {
+  return def as unknown as ResourceDefinition;
+}

@@ -5,37 +5,14 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { PodSpec, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { FieldError } from '../../apimachinery/errors.js';
 import { fieldErrors } from '../../apimachinery/validation.js';
-import type { KubeObject, ResourceDefinition, ScaleSubresource } from './types.js';
+import type { KubeObject, ScaleSubresource } from './types.js';
+import { deepEqual } from './core-helpers.js';
 import { goIntOrString, goLabelSelector, goStringMap, invalidRaw } from './go-format.js';
 import { isParseableSelector, selectorMatches, selectorString, selectsEverything, validateLabelSelector } from './label-selector-validation.js';
 import { validatePodTemplateSpec } from './pod-spec.js';
 
-/**
- * kubernetes-types declares kinds as interfaces, which carry no index signature and so do not
- * satisfy KubeObject on their own; intersecting keeps every field typed.
- */
-export type Stored<T> = T & KubeObject;
-
-/**
- * Widens a typed definition for the shared table. Sound because the generic store only hands a
- * definition objects of its own kind; needed because fieldSelectors' functions are contravariant.
- */
-export function erase<T extends KubeObject>(def: ResourceDefinition<T>): ResourceDefinition {
-  return def as unknown as ResourceDefinition;
-}
-
-/** Semantic equality of JSON values; an undefined member counts as absent. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
-  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => deepEqual(ra[k], rb[k]));
-}
+export { erase, type Stored } from './types.js';
+export { deepEqual };
 
 export const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 

@@ -90,3 +90,23 @@ test('continue tokens page through a consistent snapshot and expire with the win
   expect(expired.status).toBe(410);
   expect(expired.body.reason).toBe('Expired');
 });
+
+test('a watch from a revision the server has not reached ends with a Timeout error event', async () => {
+  const list = (await call(api.url, 'GET', cms)).body;
+  const future = Number(list.metadata.resourceVersion) + 1000;
+  const w = watch(api.url, `${cms}?watch=1&resourceVersion=${future}`);
+  const events = await w.waitFor(1, 8000);
+  w.stop();
+  expect(events[0].type).toBe('ERROR');
+  expect(events[0].object).toMatchObject({ code: 504, reason: 'Timeout' });
+});
+
+test('a list with resourceVersionMatch=Exact returns the objects as they were', async () => {
+  const created = (await call(api.url, 'POST', cms, { metadata: { name: 'exact' }, data: { v: 'old' } })).body;
+  await call(api.url, 'PATCH', `${cms}/exact`, { data: { v: 'new' } }, 'application/merge-patch+json');
+  const then = await call(api.url, 'GET', `${cms}?resourceVersion=${created.metadata.resourceVersion}&resourceVersionMatch=Exact&fieldSelector=metadata.name%3Dexact`);
+  expect(then.body.items.map((i: any) => i.data.v)).toEqual(['old']);
+  expect(then.body.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+  const now = await call(api.url, 'GET', `${cms}?fieldSelector=metadata.name%3Dexact`);
+  expect(now.body.items.map((i: any) => i.data.v)).toEqual(['new']);
+});
