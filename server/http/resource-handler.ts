@@ -19,6 +19,7 @@ import { applyPatch } from '../patch/index.js';
 import { scaleOf, applyScale } from './scale.js';
 import { bindPod, evictPod } from './pod-subresources.js';
 import { typeCheck } from './type-check.js';
+import { duplicateFields } from './duplicate-fields.js';
 import { addWarning } from './respond.js';
 import type { ResourceDefinition } from '../registry/types.js';
 
@@ -44,13 +45,27 @@ function stripDirectives(v: unknown): unknown {
   return v;
 }
 
-function checkFields(obj: KubeObject, def: Pick<ResourceDefinition, 'group' | 'version' | 'kind'>, query: URLSearchParams, res: ServerResponse): KubeObject {
+function checkFields(obj: KubeObject, def: Pick<ResourceDefinition, 'group' | 'version' | 'kind'>, query: URLSearchParams, res: ServerResponse, duplicates: string[] = []): KubeObject {
   const { unknownFields } = typeCheck(obj, def.group, def.version, def.kind);
   const mode = query.get('fieldValidation') ?? 'Warn';
   if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${mode}"`);
-  if (unknownFields.length && mode === 'Strict') throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
-  if (unknownFields.length && mode === 'Warn') for (const f of unknownFields) addWarning(res, `unknown field "${f}"`);
+  const problems = [...unknownFields.map((f) => `unknown field "${f}"`), ...duplicates.map((f) => `duplicate field "${f}"`)];
+  if (problems.length && mode === 'Strict') throw badRequest(`strict decoding error: ${problems.join(', ')}`);
+  if (problems.length && mode === 'Warn') for (const p of problems) addWarning(res, p);
   return obj;
+}
+
+/** Reads, decodes and field-validates an object body. */
+async function readObject(req: IncomingMessage, def: Pick<ResourceDefinition, 'group' | 'version' | 'kind'>, query: URLSearchParams, res: ServerResponse): Promise<KubeObject> {
+  const body = await readBody(req);
+  const type = mediaType(req);
+  const duplicates = type === 'application/json' && query.get('fieldValidation') !== 'Ignore' ? duplicateFields(body.toString('utf8')) : [];
+  return checkFields(decodeObject(body, type), def, query, res, duplicates);
+}
+
+/** Duplicate keys in a JSON patch document count as duplicate fields of the object, as upstream. */
+function patchDuplicates(type: string, body: Buffer, query: URLSearchParams): string[] {
+  return type !== 'application/json-patch+json' && query.get('fieldValidation') !== 'Ignore' ? duplicateFields(body.toString('utf8')) : [];
 }
 
 /** Pod subresources served by the node agent; until one exists they answer 503. */
@@ -80,20 +95,19 @@ export class ResourceHandler {
       case 'list': return this.list(res, store, info.namespace, listOptions(query), neg, query);
       case 'watch': return serveWatch(store, this.redis, info.namespace, listOptions(query), res, this.encoder(store, neg, query), `${neg.format}:${neg.tableVersion}`);
       case 'create': {
-        const body = checkFields(decodeObject(await readBody(req), mediaType(req)), def, query, res);
-        const obj = await store.create(info.namespace, body, opts);
+        const obj = await store.create(info.namespace, await readObject(req, def, query, res), opts);
         return this.sendObject(res, 201, store, obj, neg, query);
       }
       case 'update': {
-        const body = checkFields(decodeObject(await readBody(req), mediaType(req)), def, query, res);
-        const obj = await store.update(info.namespace, info.name, body, opts);
+        const obj = await store.update(info.namespace, info.name, await readObject(req, def, query, res), opts);
         return this.sendObject(res, 200, store, obj, neg, query);
       }
       case 'patch': {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         const schema = { group: def.group, version: def.version, kind: def.kind };
-        const obj = await store.patch(info.namespace, info.name, (current) => checkFields(patched(type, current, patchBody, schema), def, query, res), opts);
+        const duplicates = patchDuplicates(type, patchBody, query);
+        const obj = await store.patch(info.namespace, info.name, (current) => checkFields(patched(type, current, patchBody, schema), def, query, res, duplicates), opts);
         return this.sendObject(res, 200, store, obj, neg, query);
       }
       case 'delete': {
@@ -129,7 +143,7 @@ export class ResourceHandler {
     if (sub === 'status' && def.subresources?.status) {
       if (info.verb === 'get') return this.sendObject(res, 200, store, await store.get(info.namespace, info.name), neg, query);
       if (info.verb === 'update') {
-        const body = checkFields(decodeObject(await readBody(req), mediaType(req)), def, query, res);
+        const body = await readObject(req, def, query, res);
         return this.sendObject(res, 200, store, await store.update(info.namespace, info.name, body, opts, 'status'), neg, query);
       }
       if (info.verb === 'patch') {

@@ -46,6 +46,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
 /** The `Warning: 299 - "text"` header kubectl prints once. */
 export function addWarning(res: ServerResponse, text: string): void {
   const value = `299 - ${JSON.stringify(text)}`;
-  const prev = res.getHeader('Warning');
-  res.setHeader('Warning', prev ? ([] as string[]).concat(prev as string[] | string, value) : value);
+  // A write retried after a conflict runs its checks again; say each thing once.
+  const prev = ([] as string[]).concat((res.getHeader('Warning') as string[] | string | undefined) ?? []);
+  if (!prev.includes(value)) res.setHeader('Warning', [...prev, value]);
 }
