@@ -16,8 +16,21 @@ import type { AdmissionPlugin, AdmissionRequest, Operation } from '../admission/
 import type { Registry } from './registry.js';
 import { selectionPredicate, type ListOptions, type SelectionPredicate } from './selection.js';
 import { deletionFor } from './deletion.js';
+import { recordUpdate } from '../apply/index.js';
 
-export interface WriteOptions { dryRun: boolean; fieldManager?: string }
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldManager?: string;
+  /** The client's User-Agent: its product name is the field manager when none is given, as upstream. */
+  userAgent?: string;
+  /** Set by server-side apply, which has already recorded its managed fields. */
+  operation?: 'Apply';
+}
+
+/** upstream's prefixFromUserAgent: "kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07" -> "kubectl". */
+export function fieldManagerOf(opts: WriteOptions): string {
+  return opts.fieldManager || opts.userAgent?.split('/')[0].trim() || 'unknown';
+}
 
 export type Mutator = (current: KubeObject) => KubeObject | Promise<KubeObject>;
 
@@ -99,6 +112,7 @@ export class Store {
     await this.runAdmission(req);
     this.validate(obj, () => strategy.validate(obj));
     await this.runValidation(req);
+    if (opts.operation !== 'Apply') this.recordUpdate(undefined, obj, opts, '');
     const wantsGeneratedName = !meta.name && !!meta.generateName;
     for (let attempt = 0; ; attempt++) {
       if (wantsGeneratedName) meta.name = generateName(meta.generateName!);
@@ -146,6 +160,7 @@ export class Store {
       if (wantedRev && wantedRev !== old.metadata!.resourceVersion) throw conflict(this.gr, name, OBJECT_MODIFIED);
       const updated = await this.prepareUpdate(next, old, subresource, opts);
       if (this.unchanged(updated, old)) return old;
+      if (opts.operation !== 'Apply') this.recordUpdate(old, updated, opts, subresource);
       if (opts.dryRun) return updated;
       const stored = this.toStorage(updated);
       const expected = Number(old.metadata!.resourceVersion);
@@ -195,7 +210,18 @@ export class Store {
       await this.runValidation(req);
     }
     obj.metadata!.resourceVersion = old.metadata!.resourceVersion;
+    // Managed fields a write leaves out are kept (upstream resets them only for [{}]).
+    if (!obj.metadata!.managedFields?.length && old.metadata!.managedFields) obj.metadata!.managedFields = old.metadata!.managedFields;
     return obj;
+  }
+
+  /** Every non-apply write gives the fields it changed to its manager (operation Update). */
+  private recordUpdate(old: KubeObject | undefined, next: KubeObject, opts: WriteOptions, subresource: string): void {
+    recordUpdate(old, next, fieldManagerOf(opts), this.schema, { subresource: subresource === 'binding' ? '' : subresource, time: nowTimestamp(), apiVersion: apiVersionOf(this.def) });
+  }
+
+  get schema(): { group: string; version: string; kind: string } {
+    return { group: this.def.group, version: this.def.version, kind: this.def.kind };
   }
 
   private unchanged(updated: KubeObject, old: KubeObject): boolean {

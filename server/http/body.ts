@@ -68,7 +68,7 @@ export function decodeObject(body: Buffer, contentType: string): KubeObject {
     case 'application/x-yaml':
     case 'text/yaml':
       try {
-        value = parseYaml(body.toString('utf8'));
+        value = parseYaml(body.toString('utf8'), { uniqueKeys: false });
       } catch (e) {
         throw badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
       }

@@ -19,6 +19,7 @@ import { applyPatch } from '../patch/index.js';
 import { scaleOf, applyScale } from './scale.js';
 import { bindPod, evictPod } from './pod-subresources.js';
 import { typeCheck } from './type-check.js';
+import { applyObject } from '../generic/apply.js';
 import { duplicateFields } from './duplicate-fields.js';
 import { addWarning } from './respond.js';
 import type { ResourceDefinition } from '../registry/types.js';
@@ -63,6 +64,15 @@ async function readObject(req: IncomingMessage, def: Pick<ResourceDefinition, 'g
   return checkFields(decodeObject(body, type), def, query, res, duplicates);
 }
 
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** An apply configuration: YAML or JSON, a full object with apiVersion and kind. */
+function decodeApplyConfiguration(body: Buffer): KubeObject {
+  const obj = decodeObject(body, 'application/yaml');
+  if (!obj.apiVersion || !obj.kind) throw badRequest('apply patches must set apiVersion and kind: the body is an apply configuration, a full object');
+  return obj;
+}
+
 /** Duplicate keys in a JSON patch document count as duplicate fields of the object, as upstream. */
 function patchDuplicates(type: string, body: Buffer, query: URLSearchParams): string[] {
   return type !== 'application/json-patch+json' && query.get('fieldValidation') !== 'Ignore' ? duplicateFields(body.toString('utf8')) : [];
@@ -82,7 +92,7 @@ export class ResourceHandler {
       throw notFound({ group: info.group, resource: info.resource }, info.name);
     }
     if (!def.namespaced && info.namespace && info.resource !== 'namespaces') throw notFound({ group: info.group, resource: info.resource }, info.name);
-    const opts: WriteOptions = { dryRun: parseDryRun(query), fieldManager: query.get('fieldManager') ?? undefined };
+    const opts: WriteOptions = { dryRun: parseDryRun(query), fieldManager: query.get('fieldManager') ?? undefined, userAgent: req.headers['user-agent'] };
     const neg = negotiate(req);
     if (info.subresource) return this.subresource(req, res, info, query, store, opts, neg);
     if (def.verbs && !def.verbs.includes(info.verb as never)) throw methodNotSupported(store.gr, info.verb);
@@ -105,6 +115,12 @@ export class ResourceHandler {
       case 'patch': {
         const patchBody = await readBody(req);
         const type = mediaType(req);
+        if (type === APPLY_PATCH) {
+          const applied = checkFields(decodeApplyConfiguration(patchBody), def, query, res, patchBody[0] === 0x7b ? duplicateFields(patchBody.toString('utf8')) : []);
+          const force = query.get('force') === 'true';
+          const { object, created } = await applyObject(store, info.namespace, info.name, applied, { ...opts, force });
+          return this.sendObject(res, created ? 201 : 200, store, object, neg, query);
+        }
         const schema = { group: def.group, version: def.version, kind: def.kind };
         const duplicates = patchDuplicates(type, patchBody, query);
         const obj = await store.patch(info.namespace, info.name, (current) => checkFields(patched(type, current, patchBody, schema), def, query, res, duplicates), opts);

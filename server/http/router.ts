@@ -11,6 +11,7 @@ import { sendError, sendJson } from './respond.js';
 import { aggregatedContentType, aggregatedDiscovery, aggregatedVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from '../discovery.js';
 import { versionInfo } from '../version.js';
 import { logger } from '../../apimachinery/log.js';
+import { createOpenApiHandler } from './openapi-handler.js';
 
 const log = logger('http');
 
@@ -25,6 +26,7 @@ const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could no
 
 export function createRouter(ctx: RouterContext) {
   const resources = new ResourceHandler(ctx.registry, ctx.redis);
+  const openapi = createOpenApiHandler(ctx.registry.definitions);
 
   function text(res: ServerResponse, code: number, body: string): void {
     res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
@@ -49,6 +51,7 @@ export function createRouter(ctx: RouterContext) {
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return health(res, path, query);
     if (path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return text(res, 200, 'ok');
     if (path === '/version') return sendJson(res, 200, versionInfo());
+    if (path.startsWith('/openapi/') && openapi(req, res, path, query)) return;
     if (req.method === 'GET' && (path === '/api' || path === '/apis')) {
       const agg = aggregatedVersion(req.headers.accept);
       if (agg) return sendJson(res, 200, aggregatedDiscovery(ctx.registry, path === '/api', agg), aggregatedContentType(agg));
