@@ -78,8 +78,11 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
 
   let objectChanged = true;
   if (live) {
-    const { changed, removed } = compareObjects(live, merged, root);
-    objectChanged = !changed.isEmpty() || !removed.isEmpty();
+    const diff = compareObjects(live, merged, root);
+    objectChanged = !diff.changed.isEmpty() || !diff.removed.isEmpty();
+    // Fields this endpoint resets (status on the main resource) are nobody's business here.
+    const reset = resetFields(root, subresource);
+    const changed = diff.changed.recursiveDifference(reset), removed = diff.removed.recursiveDifference(reset);
     const conflicts: Conflict[] = [];
     for (const [eid, e] of managed) {
       if (eid === id) continue;

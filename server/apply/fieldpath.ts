@@ -203,21 +203,30 @@ function sortedElements(children: Map<string, FieldSet> | undefined): string[] {
   const els = [...children.keys()];
   let allFields = true;
   for (const el of els) if (el.charCodeAt(0) !== 0x66 /* f */) { allFields = false; break; }
-  return allFields ? els.sort(byCodeUnits) : els.sort(compareElements);
+  if (allFields) return els.sort(byCodeUnits);
+  // Keys and values are compared decoded: decode each once.
+  return els.map(decodeElement).sort(compareElements).map((d) => d.el);
 }
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const KIND_ORDER: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 
-function compareElements(a: string, b: string): number {
-  const ka = KIND_ORDER[a[0]], kb = KIND_ORDER[b[0]];
-  if (ka !== kb) return ka - kb;
-  switch (a[0]) {
-    case 'f': return byCodeUnits(a, b);
-    case 'i': return Number(a.slice(2)) - Number(b.slice(2));
-    case 'v': return compareValues(JSON.parse(a.slice(2)), JSON.parse(b.slice(2)));
+interface Decoded { el: string; rank: number; value: unknown }
+
+function decodeElement(el: string): Decoded {
+  const rank = KIND_ORDER[el[0]];
+  const body = el.slice(2);
+  return { el, rank, value: rank === 0 ? body : rank === 3 ? Number(body) : JSON.parse(body) };
+}
+
+function compareElements(a: Decoded, b: Decoded): number {
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  switch (a.rank) {
+    case 0: return byCodeUnits(a.el, b.el);
+    case 3: return (a.value as number) - (b.value as number);
+    case 2: return compareValues(a.value, b.value);
     default: {
-      const x = JSON.parse(a.slice(2)) as Record<string, unknown>, y = JSON.parse(b.slice(2)) as Record<string, unknown>;
+      const x = a.value as Record<string, unknown>, y = b.value as Record<string, unknown>;
       const xs = Object.keys(x), ys = Object.keys(y);
       if (xs.length !== ys.length) return xs.length - ys.length;
       for (let i = 0; i < xs.length; i++) {

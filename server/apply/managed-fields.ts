@@ -4,7 +4,7 @@
 import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../registry/types.js';
 import { FieldSet } from './fieldpath.js';
-import { compareObjects } from './compare.js';
+import { compareObjects, deepEqual } from './compare.js';
 import { isObject, rootShape, structField, type SchemaRef, type Shape } from './schema.js';
 import { zeroValue } from './zero-value.js';
 
@@ -196,7 +196,9 @@ export function recordUpdate(old: KubeObject | undefined, next: KubeObject, mana
   if (!subresource && isReset(sent)) {
     managed = new Map();
   } else {
-    if (!subresource && sent !== undefined && sent !== null) {
+    const live: unknown = old?.metadata?.managedFields;
+    // Clients mostly send back what they read: then the stored encoding is reused as it is.
+    if (!subresource && sent !== undefined && sent !== null && sent !== live && !deepEqual(sent, live)) {
       try {
         managed = decodeManagedFields(sent);
       } catch {
@@ -211,7 +213,7 @@ export function recordUpdate(old: KubeObject | undefined, next: KubeObject, mana
     }
     if (!managed) {
       try {
-        managed = decodeManagedFields(old?.metadata?.managedFields);
+        managed = decodeManagedFields(live);
       } catch {
         delete meta.managedFields;
         return;
@@ -230,15 +232,18 @@ export function recordUpdate(old: KubeObject | undefined, next: KubeObject, mana
  * writer's entry (one per manager, version and subresource) gains what changed.
  */
 export function updateManaged(managed: Managed, old: unknown, next: unknown, manager: string, root: Shape, opts: { subresource: string; time: string; apiVersion: string }): void {
-  const { changed, removed } = compareObjects(old, next, root);
-  const lost = changed.union(removed);
+  // What the endpoint resets (status on the main resource) neither moves nor drops ownership.
+  const reset = resetFields(root, opts.subresource);
+  const diff = compareObjects(old, next, root);
+  const changed = diff.changed.recursiveDifference(reset);
+  const lost = changed.union(diff.removed.recursiveDifference(reset));
   if (!lost.isEmpty()) {
     for (const [id, e] of managed) {
       setEntryFields(e, e.set.difference(lost));
       if (e.set.isEmpty()) managed.delete(id);
     }
   }
-  const taken = changed.recursiveDifference(resetFields(root, opts.subresource)).difference(STRIPPED);
+  const taken = changed.difference(STRIPPED);
   if (taken.isEmpty()) return;
   const id = managerIdentifier(manager, 'Update', opts.apiVersion, opts.subresource);
   const prev = managed.get(id);

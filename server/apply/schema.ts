@@ -9,12 +9,12 @@ export interface SchemaRef { group: string; version: string; kind: string }
 export type Shape =
   /** A scalar, or anything owned and replaced as a whole (atomic lists, maps and structs). */
   | { readonly kind: 'leaf' }
-  /** A struct with named fields, each owned on its own. */
-  | { readonly kind: 'struct'; readonly def: string }
+  /** A struct with named fields, each owned on its own (one shape per definition, caching its fields). */
+  | { readonly kind: 'struct'; readonly def: string; readonly fields: Map<string, Shape | null> }
   /** A granular map: each key owned on its own. */
   | { readonly kind: 'map'; readonly values: Shape }
-  /** x-kubernetes-list-type=map: items identified by their key fields (`k:{…}`). */
-  | { readonly kind: 'assoc'; readonly keys: readonly string[]; readonly items: Shape; readonly defaults?: Readonly<Record<string, unknown>> }
+  /** x-kubernetes-list-type=map: items identified by their key fields (`k:{…}`), in name order. */
+  | { readonly kind: 'assoc'; readonly keys: readonly string[]; readonly keyJson: readonly string[]; readonly items: Shape; readonly defaults?: Readonly<Record<string, unknown>> }
   /** x-kubernetes-list-type=set: scalar items identified by value (`v:…`). */
   | { readonly kind: 'set'; readonly items: Shape }
   /** No schema: upstream's deduced type (objects are granular maps, lists and scalars leaves). */
@@ -53,9 +53,16 @@ export function own(o: Record<string, unknown>, k: string): unknown {
   return hasOwn(o, k) ? o[k] : undefined;
 }
 
+const structs = new Map<string, Shape>();
+
+function structShape(def: string): Shape {
+  let s = structs.get(def);
+  if (!s) structs.set(def, (s = { kind: 'struct', def, fields: new Map() }));
+  return s;
+}
+
 export function rootShape(schema: SchemaRef): Shape {
-  const name = definitionNameFor(schema.group, schema.version, schema.kind);
-  return { kind: 'struct', def: name ?? CUSTOM_ROOT };
+  return structShape(definitionNameFor(schema.group, schema.version, schema.kind) ?? CUSTOM_ROOT);
 }
 
 /** The shape a walker uses for `value`: a deduced part takes its shape from the value itself. */
@@ -64,23 +71,20 @@ export function resolve(shape: Shape, value: unknown): Shape {
   return isObject(value) ? DEDUCED_MAP : LEAF;
 }
 
-const fieldCache = new Map<string, Map<string, Shape | null>>();
-
 /** The shape of a struct's field; undefined when the struct does not declare it. */
 export function structField(def: string, name: string): Shape | undefined {
-  let fields = fieldCache.get(def);
-  if (!fields) fieldCache.set(def, (fields = new Map()));
-  let shape = fields.get(name);
-  if (shape === undefined) {
-    shape = computeField(def, name);
-    fields.set(name, shape);
-  }
-  return shape ?? undefined;
+  return fieldOf(structShape(def) as Extract<Shape, { kind: 'struct' }>, name);
+}
+
+function fieldOf(shape: Extract<Shape, { kind: 'struct' }>, name: string): Shape | undefined {
+  let f = shape.fields.get(name);
+  if (f === undefined) shape.fields.set(name, (f = computeField(shape.def, name)));
+  return f ?? undefined;
 }
 
 function computeField(def: string, name: string): Shape | null {
   if (def === CUSTOM_ROOT) {
-    if (name === 'metadata') return { kind: 'struct', def: OBJECT_META };
+    if (name === 'metadata') return structShape(OBJECT_META);
     return name === 'apiVersion' || name === 'kind' ? LEAF : null;
   }
   if (def === OBJECT_META && name === 'managedFields') return IGNORED;
@@ -96,7 +100,7 @@ function shapeOf(t: FieldType, meta: FieldPatchMetadata): Shape {
     case 'ref': {
       const def = definition(t.ref);
       if (!def || def.type !== 'object' || def.open) return LEAF;
-      return (meta.mapType ?? definitionMapType(t.ref)) === 'atomic' ? LEAF : { kind: 'struct', def: t.ref };
+      return (meta.mapType ?? definitionMapType(t.ref)) === 'atomic' ? LEAF : structShape(t.ref);
     }
     case 'map':
       return meta.mapType === 'atomic' ? LEAF : { kind: 'map', values: shapeOf(t.values, NO_META) };
@@ -110,7 +114,8 @@ function shapeOf(t: FieldType, meta: FieldPatchMetadata): Shape {
       if (!keys) return LEAF;
       if (keys.length === 0) return { kind: 'set', items };
       // Key fields are compared in name order, as upstream's sorted key field list.
-      return { kind: 'assoc', keys: [...keys].sort(), items, defaults: KEY_DEFAULTS[itemDef] };
+      const sorted = [...keys].sort();
+      return { kind: 'assoc', keys: sorted, keyJson: sorted.map(goJson), items, defaults: KEY_DEFAULTS[itemDef] };
     }
     default:
       return LEAF;
@@ -120,14 +125,19 @@ function shapeOf(t: FieldType, meta: FieldPatchMetadata): Shape {
 /** The shape of `key` inside a struct or map, and whether it is a declared struct field. */
 export function childShape(shape: Shape, key: string): { shape: Shape; declared: boolean } {
   if (shape.kind === 'struct') {
-    const f = structField(shape.def, key);
+    const f = fieldOf(shape, key);
     return f ? { shape: f, declared: true } : { shape: DEDUCED, declared: false };
   }
   return { shape: shape.kind === 'map' ? shape.values : DEDUCED, declared: false };
 }
 
-/** Go's %q-like JSON of a value inside a path element: encoding/json escapes <, > and & too. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
+/** The JSON of a value inside a path element, as Go's encoder writes it (<, > and & escaped too). */
 export function goJson(v: unknown): string {
+  // Path elements are built for every list item on every write: plain strings and numbers skip the encoder.
+  if (typeof v === 'string' && !NEEDS_ESCAPE.test(v)) return `"${v}"`;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
   return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -149,7 +159,7 @@ export function itemElement(shape: ListShape, item: unknown): string {
     let v = own(item, k);
     if (v === undefined) v = shape.defaults?.[k];
     if (v === undefined) throw new ItemError(`associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`);
-    out += `${i ? ',' : ''}${goJson(k)}:${goJson(v)}`;
+    out += `${i ? ',' : ''}${shape.keyJson[i]}:${goJson(v)}`;
   }
   return `${out}}`;
 }
