@@ -56,7 +56,9 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   try {
     config = fieldSetOf(applied, root);
   } catch (e) {
-    if (e instanceof FieldSetError) throw unknownError(`failed to create typed patch object (${objectGVKNN(applied)}): ${e.message}`, 500);
+    // Upstream answers a malformed apply configuration (duplicate or key-less list items) with a 500;
+    // it is the client's input, and Podium never answers bad input with a 500.
+    if (e instanceof FieldSetError) throw badRequest(`failed to create typed patch object (${objectGVKNN(applied)}): ${e.message}`);
     throw e;
   }
   config = config.recursiveDifference(resetFields(root, subresource));
@@ -66,8 +68,9 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   }
 
   const id = managerIdentifier(manager, 'Apply', opts.apiVersion, subresource);
-  const lastSet = managed.get(id)?.set;
-  const entry: ManagerEntry = { manager, operation: 'Apply', apiVersion: opts.apiVersion, subresource, time: managed.get(id)?.time, set: config };
+  const prev = managed.get(id);
+  const lastSet = prev?.set;
+  const entry: ManagerEntry = { manager, operation: 'Apply', apiVersion: opts.apiVersion, subresource, time: prev?.time, set: config };
   managed.set(id, entry);
   const merged = mergeValues(live ?? {}, applied, root) as KubeObject;
   if (lastSet && !lastSet.isEmpty()) {
@@ -101,7 +104,10 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     }
     for (const c of conflicts) setEntryFields(c.entry, c.entry.set.difference(c.set));
   }
-  setEntryFields(entry, entry.set.difference(STRIPPED));
+  const own = entry.set.difference(STRIPPED);
+  // Re-applying the same configuration (the usual case) keeps the stored encoding as it is.
+  if (prev && prev.apiVersion === entry.apiVersion && prev.set.equals(own)) Object.assign(entry, { set: prev.set, fieldsV1: prev.fieldsV1 });
+  else setEntryFields(entry, own);
   for (const [eid, e] of managed) if (e.set.isEmpty()) managed.delete(eid);
   if (objectChanged && managed.has(id)) entry.time = normalizeTime(opts.time);
 

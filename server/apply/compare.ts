@@ -29,8 +29,8 @@ function leafDiff(l: unknown, r: unknown): Diff | undefined {
   return deepEqual(l, r) ? undefined : { c: member() };
 }
 
-/** null, undefined, {} and [] are all "empty": upstream compares two empties as leaves. */
-function emptyish(v: unknown): boolean {
+/** null, undefined, {} and [] are all "empty": upstream compares and merges two empties as leaves. */
+export function emptyish(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (Array.isArray(v)) return v.length === 0;
   if (isObject(v)) {
@@ -96,13 +96,17 @@ function diff(l: unknown, r: unknown, declared: Shape): Diff | undefined {
 
 interface Indexed { value: unknown; index: number; dup: boolean }
 
+/** A list's items by path element, and the element of each item in list order. */
+export type ItemIndex = Map<string, Indexed> & { order?: string[] };
+
 /**
  * A list's items by path element; duplicates keep the first index and, as their value, all of
  * them. Undefined when some item has no element (no key, or a map in a set).
  */
-export function indexItems(shape: ListShape, list: readonly unknown[] | null | undefined): Map<string, Indexed> | undefined {
-  const out = new Map<string, Indexed>();
+export function indexItems(shape: ListShape, list: readonly unknown[] | null | undefined): ItemIndex | undefined {
+  const out: ItemIndex = new Map<string, Indexed>();
   if (!list) return out;
+  const order: string[] = (out.order = new Array<string>(list.length));
   for (let i = 0; i < list.length; i++) {
     let el: string;
     try {
@@ -110,6 +114,7 @@ export function indexItems(shape: ListShape, list: readonly unknown[] | null | u
     } catch {
       return undefined;
     }
+    order[i] = el;
     const seen = out.get(el);
     if (!seen) out.set(el, { value: list[i], index: i, dup: false });
     else {

@@ -121,6 +121,16 @@ export class FieldSet {
     return (this.children ??= new Map());
   }
 
+  equals(o: FieldSet): boolean {
+    if (this === o) return true;
+    if (this.member !== o.member || (this.children?.size ?? 0) !== (o.children?.size ?? 0)) return false;
+    for (const [el, c] of this.children ?? []) {
+      const oc = o.children!.get(el);
+      if (!oc || !c.equals(oc)) return false;
+    }
+    return true;
+  }
+
   /** The member paths in upstream's iteration order: a node's members first, then its children's. */
   paths(): string[][] {
     const out: string[][] = [];
@@ -213,10 +223,18 @@ const KIND_ORDER: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 
 interface Decoded { el: string; rank: number; value: unknown }
 
+// The same keys (container names, ports) are printed on every write of an object: decode them once.
+const decoded = new Map<string, Decoded>();
+
 function decodeElement(el: string): Decoded {
+  let d = decoded.get(el);
+  if (d) return d;
   const rank = KIND_ORDER[el[0]];
   const body = el.slice(2);
-  return { el, rank, value: rank === 0 ? body : rank === 3 ? Number(body) : JSON.parse(body) };
+  d = { el, rank, value: rank === 0 ? body : rank === 3 ? Number(body) : JSON.parse(body) };
+  if (decoded.size >= 10_000) decoded.clear();
+  decoded.set(el, d);
+  return d;
 }
 
 function compareElements(a: Decoded, b: Decoded): number {
@@ -346,7 +364,7 @@ function leaf(): FieldSet {
   return s;
 }
 
-export function isEmptyObject(o: Record<string, unknown>): boolean {
+function isEmptyObject(o: Record<string, unknown>): boolean {
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
   return true;
 }

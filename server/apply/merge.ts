@@ -2,7 +2,7 @@
 // what an applier stopped applying (the Updater's prune). Results never share mutable parts with
 // their inputs: the store defaults and edits them afterwards, and the live object may be cached.
 import type { FieldSet } from './fieldpath.js';
-import { indexItems } from './compare.js';
+import { emptyish, indexItems } from './compare.js';
 import { childShape, isObject, itemElement, resolve, type ListShape, type Shape } from './schema.js';
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -13,12 +13,6 @@ export function copyJson<T>(v: T): T {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) out[k] = copyJson((v as Record<string, unknown>)[k]);
   return out as T;
-}
-
-function emptyish(v: unknown): boolean {
-  if (v === undefined || v === null) return true;
-  if (Array.isArray(v)) return v.length === 0;
-  return isObject(v) && Object.keys(v).length === 0;
 }
 
 /**
@@ -65,8 +59,7 @@ function mergeLists(shape: ListShape, lhs: unknown[], rhs: unknown[]): unknown[]
   const li = indexItems(shape, lhs), ri = indexItems(shape, rhs);
   // A live list whose items have no keys is treated as atomic; an applied one was rejected earlier.
   if (!li || !ri) return copyJson(rhs);
-  const lEls = lhs.map((item) => itemElement(shape, item));
-  const rEls = rhs.map((item) => itemElement(shape, item));
+  const lEls = li.order ?? [], rEls = ri.order ?? [];
   const shared = rEls.filter((el) => li.has(el));
   let sharedAt = 0;
   let nextShared: string | undefined = shared[sharedAt++];

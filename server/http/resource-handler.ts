@@ -20,6 +20,7 @@ import { scaleOf, applyScale } from './scale.js';
 import { bindPod, evictPod } from './pod-subresources.js';
 import { typeCheck } from './type-check.js';
 import { applyObject } from '../generic/apply.js';
+import { decodeApplyBody } from '../apply/index.js';
 import { duplicateFields } from './duplicate-fields.js';
 import { addWarning } from './respond.js';
 import type { ResourceDefinition } from '../registry/types.js';
@@ -66,13 +67,6 @@ async function readObject(req: IncomingMessage, def: Pick<ResourceDefinition, 'g
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
-/** An apply configuration: YAML or JSON, a full object with apiVersion and kind. */
-function decodeApplyConfiguration(body: Buffer): KubeObject {
-  const obj = decodeObject(body, 'application/yaml');
-  if (!obj.apiVersion || !obj.kind) throw badRequest('apply patches must set apiVersion and kind: the body is an apply configuration, a full object');
-  return obj;
-}
-
 /** Duplicate keys in a JSON patch document count as duplicate fields of the object, as upstream. */
 function patchDuplicates(type: string, body: Buffer, query: URLSearchParams): string[] {
   return type !== 'application/json-patch+json' && query.get('fieldValidation') !== 'Ignore' ? duplicateFields(body.toString('utf8')) : [];
@@ -116,7 +110,7 @@ export class ResourceHandler {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         if (type === APPLY_PATCH) {
-          const applied = checkFields(decodeApplyConfiguration(patchBody), def, query, res, patchBody[0] === 0x7b ? duplicateFields(patchBody.toString('utf8')) : []);
+          const applied = checkFields(dropNulls(decodeApplyBody(patchBody)) as KubeObject, def, query, res, patchBody[0] === 0x7b ? duplicateFields(patchBody.toString('utf8')) : []);
           const force = query.get('force') === 'true';
           const { object, created } = await applyObject(store, info.namespace, info.name, applied, { ...opts, force });
           return this.sendObject(res, created ? 201 : 200, store, object, neg, query);
