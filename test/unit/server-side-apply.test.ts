@@ -209,7 +209,7 @@ describe('serverSideApply', () => {
     expect(thrown(() => serverSideApply(undefined, { ...deployment([]), apiVersion: 'apps/v1beta1' }, 'me', APPS, deployOpts(T1))).message).toBe('invalid object type: apps/v1beta1, Kind=Deployment');
     expect(thrown(() => serverSideApply(undefined, { ...cm({}), metadata: { name: 'c', managedFields: [] } }, 'me', CM, cmOpts(T1))).message).toBe('metadata.managedFields must be nil');
     const dup = thrown(() => serverSideApply(undefined, deployment([{ name: 'a', image: 'x' }, { name: 'a', image: 'y' }]), 'me', APPS, deployOpts(T1)));
-    expect([dup.code, dup.message]).toEqual([500, 'failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers: duplicate entries for key [name="a"]']);
+    expect([dup.code, dup.message]).toEqual([400, 'failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers: duplicate entries for key [name="a"]']);
     expect(thrown(() => serverSideApply(undefined, deployment([{ image: 'x' }]), 'me', APPS, deployOpts(T1))).message)
       .toBe('failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)');
   });
