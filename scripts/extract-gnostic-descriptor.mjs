@@ -16,16 +16,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { option } from './lib/cli.mjs';
 
 const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs');
 const descriptor = require('protobufjs/ext/descriptor');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name, dflt) => option(args, name, dflt);
 const kubectlPath = opt('--kubectl', '/usr/lib/google-cloud-sdk/bin/kubectl.1.27');
 const outPath = opt('--out', new URL('../openapi/gnostic-openapiv2.json', import.meta.url).pathname);
 const FILE_NAME = 'openapiv2/OpenAPIv2.proto';

@@ -19,16 +19,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { option } from './lib/cli.mjs';
 
 const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs');
 const descriptor = require('protobufjs/ext/descriptor');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name, dflt) => option(args, name, dflt);
 const kubectlPath = opt('--kubectl', '/usr/lib/google-cloud-sdk/bin/kubectl.1.33');
 const outPath = opt('--out', new URL('../server/protobuf/k8s-messages.json', import.meta.url).pathname);
 const openapiPath = opt('--openapi', undefined);

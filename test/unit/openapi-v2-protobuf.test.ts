@@ -1,8 +1,8 @@
 // `/openapi/v2` protobuf (gnostic openapi.v2.Document): documents must survive encode -> protobuf
 // decode -> back to OpenAPI JSON unchanged, so nothing kubectl 1.27/1.28 reads (schemas, required,
 // x-kubernetes-* extensions) is lost. The inverse mapping below is written independently of the
-// encoder, from the same descriptor table. End-to-end runs with real kubectl binaries are done with
-// scripts/serve-openapi-v2.mjs (see its header).
+// encoder, from the same descriptor table. Real kubectl 1.27/1.28 read the document end to end in
+// the acceptance script kubectl-apply.sh (explain and apply validation).
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { encodeOpenApiV2Protobuf, openApiV2ProtobufRoot } from '../../openapi/v2-protobuf.js';
