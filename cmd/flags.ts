@@ -36,6 +36,23 @@ export interface ApiServerFlags {
   verbosity: number;
 }
 
+export interface ControllerManagerFlags {
+  kubeconfig: string;
+  leaderElect: boolean;
+  verbosity: number;
+}
+
+export interface AgentFlags {
+  kubeconfig?: string;
+  /** A plain base URL instead of a kubeconfig (tests over loopback HTTP). */
+  server?: string;
+  runtime: 'simulated' | 'docker';
+  nodes: number;
+  nodeNamePrefix: string;
+  firstNodeIndex: number;
+  verbosity: number;
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 const str = { type: 'string' } as const;
 
@@ -96,7 +113,8 @@ export function parseUpFlags(args: string[]): UpFlags {
     port: intFlag('port', f.port, 6443, 1, 65535),
     redisUrl: f['redis-url'],
     redisAppendfsync: choiceFlag('redis-appendfsync', f['redis-appendfsync'], ['everysec', 'always', 'no'] as const, 'everysec'),
-    runtime: choiceFlag('runtime', f.runtime, ['docker', 'simulated', 'none'] as const, 'docker'),
+    // simulated until the Docker runtime exists; then docker when a Docker socket is reachable (issue 6).
+    runtime: choiceFlag('runtime', f.runtime, ['docker', 'simulated', 'none'] as const, 'simulated'),
     nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
     ingressPort: f['ingress-port'] === undefined ? undefined : intFlag('ingress-port', f['ingress-port'], 0, 1, 65535),
     verbosity: intFlag('v', f.v, 0, 0, 10),
@@ -134,7 +152,52 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
   };
 }
 
+export function parseAgentFlags(args: string[]): AgentFlags {
+  const f = parse(args, {
+    kubeconfig: str,
+    server: str,
+    runtime: str,
+    nodes: str,
+    'node-name-prefix': str,
+    'first-node-index': str,
+  });
+  const kubeconfig = f.kubeconfig ?? process.env.KUBECONFIG;
+  if (!kubeconfig && !f.server) throw new UsageError('--kubeconfig (or KUBECONFIG) or --server is required');
+  const prefix = f['node-name-prefix'] ?? 'sim-';
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9-])?$/.test(prefix)) throw new UsageError(`--node-name-prefix: want the start of a DNS-1123 name, got "${prefix}"`);
+  return {
+    kubeconfig: f.server ? undefined : resolve(kubeconfig!),
+    server: f.server,
+    runtime: choiceFlag('runtime', f.runtime, ['simulated', 'docker'] as const, 'simulated'),
+    nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
+    nodeNamePrefix: prefix,
+    firstNodeIndex: intFlag('first-node-index', f['first-node-index'], 0, 0, 100000),
+    verbosity: intFlag('v', f.v, 0, 0, 10),
+  };
+}
+
 export function parseVersionFlags(args: string[]): { verbosity: number } {
   const f = parse(args, {});
   return { verbosity: intFlag('v', f.v, 0, 0, 10) };
+}
+
+export function parseControllerManagerFlags(args: string[]): ControllerManagerFlags {
+  const f = parse(args, { kubeconfig: str, 'leader-elect': str });
+  if (!f.kubeconfig) throw new UsageError('--kubeconfig is required');
+  return {
+    kubeconfig: resolve(f.kubeconfig),
+    leaderElect: choiceFlag('leader-elect', f['leader-elect'], ['true', 'false'] as const, 'true') === 'true',
+    verbosity: intFlag('v', f.v, 0, 0, 10),
+  };
+}
+
+export interface SchedulerFlags {
+  kubeconfig: string;
+  verbosity: number;
+}
+
+export function parseSchedulerFlags(args: string[]): SchedulerFlags {
+  const f = parse(args, { kubeconfig: str });
+  if (!f.kubeconfig) throw new UsageError('--kubeconfig is required');
+  return { kubeconfig: resolve(f.kubeconfig), verbosity: intFlag('v', f.v, 0, 0, 10) };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger, setVerbosity } from '../apimachinery/log.js';
-import { parseApiServerFlags, parseUpFlags, parseVersionFlags, UsageError } from './flags.js';
+import { parseAgentFlags, parseApiServerFlags, parseControllerManagerFlags, parseSchedulerFlags, parseUpFlags, parseVersionFlags, UsageError } from './flags.js';
 
 const USAGE = `Usage: podium <command> [flags]
 
@@ -20,6 +20,13 @@ Commands:
               --tls-cert-file F  --tls-private-key-file F  --client-ca-file F  --data-dir DIR
               --service-cluster-ip-range CIDR (10.96.0.0/16)
               --service-node-port-range A-B (30000-32767)  --event-window N  --v N
+  controller-manager  run the controllers (replicaset, deployment, namespace, garbage collector, ...)
+              --kubeconfig F (required)  --leader-elect true|false (true)  --v N
+  scheduler   run the scheduler (binds pending pods to nodes)
+              --kubeconfig F (required)  --v N
+  agent       run a node agent (the kubelet) for one or more nodes
+              --kubeconfig F (or KUBECONFIG) | --server URL  --runtime simulated|docker (simulated)
+              --nodes N (1)  --node-name-prefix P (sim-)  --first-node-index N (0)  --v N
   version     print the version
 `;
 
@@ -56,6 +63,24 @@ async function main(argv: string[]): Promise<number> {
       applyVerbosity(flags.verbosity);
       const { runApiServer } = await import('./apiserver.js');
       return runApiServer(flags);
+    }
+    case 'controller-manager': {
+      const flags = parseControllerManagerFlags(args);
+      applyVerbosity(flags.verbosity);
+      const { runControllerManagerCommand } = await import('./controller-manager.js');
+      return runControllerManagerCommand(flags);
+    }
+    case 'scheduler': {
+      const flags = parseSchedulerFlags(args);
+      applyVerbosity(flags.verbosity);
+      const { runScheduler } = await import('./scheduler.js');
+      return runScheduler(flags);
+    }
+    case 'agent': {
+      const flags = parseAgentFlags(args);
+      applyVerbosity(flags.verbosity);
+      const { runAgent } = await import('./agent.js');
+      return runAgent(flags);
     }
     case 'version':
     case '--version':

@@ -96,6 +96,31 @@ export async function runUp(f: UpFlags): Promise<number> {
     apiserver.start();
     await waitForReadyz(f.port, pki, aborted.signal);
 
+    // --runtime none is the API server on its own (what kubectl-api.sh and kubectl-apply.sh are
+    // specified against): nothing acts on the objects. Every other runtime gets the whole
+    // control plane.
+    if (f.runtime !== 'none') {
+      const controllerManager = new SupervisedChild(
+        podiumChild('controller-manager', ['--kubeconfig', kubeconfigPath, '--v', String(f.verbosity)]),
+        supervisorLog,
+      );
+      components.push(controllerManager);
+      controllerManager.start();
+      const scheduler = new SupervisedChild(podiumChild('scheduler', ['--kubeconfig', kubeconfigPath, '--v', String(f.verbosity)]), supervisorLog);
+      components.push(scheduler);
+      scheduler.start();
+    }
+
+    if (f.runtime === 'simulated') {
+      // One agent process hosts every simulated node: they are cheap, and one pod watch serves them all.
+      const agent = new SupervisedChild(
+        podiumChild('agent', ['--kubeconfig', kubeconfigPath, '--runtime', 'simulated', '--nodes', String(f.nodes), '--v', String(f.verbosity)]),
+        supervisorLog,
+      );
+      components.push(agent);
+      agent.start();
+    }
+
     log.info('podium is ready', { kubeconfig: kubeconfigPath, server });
     process.stdout.write(`podium is ready: export KUBECONFIG=${kubeconfigPath}\n`);
   } catch (err) {
@@ -124,9 +149,9 @@ export function podiumChild(subcommand: string, args: string[]): { name: string;
 }
 
 function noteUnimplementedFlags(f: UpFlags): void {
-  if (f.runtime === 'none') log.info('--runtime none: no node agent will be started');
-  else log.info('node agent not available yet: --runtime is accepted but not meaningful yet', { runtime: f.runtime });
-  if (f.nodes !== 1) log.info('--nodes is accepted but not meaningful yet', { nodes: f.nodes });
+  if (f.runtime === 'none') log.info('--runtime none: the API server alone (no controller manager, scheduler or node agent)');
+  else if (f.runtime === 'docker') log.info('the docker runtime comes later: controllers and scheduler run, but no node agent (use --runtime simulated)');
+  if (f.nodes !== 1 && f.runtime !== 'simulated') log.info('--nodes only applies to --runtime simulated', { nodes: f.nodes });
   if (f.ingressPort !== undefined) log.info('--ingress-port is accepted but not meaningful yet', { ingressPort: f.ingressPort });
 }
 

@@ -188,9 +188,16 @@ export class Store {
       // Only status may change through the status subresource (upstream's ResetObjectMetaForStatus).
       obj = structuredClone(old);
       obj.status = next.status;
+      strategy.prepareForStatusUpdate?.(obj, next, old);
       strategy.defaults?.(obj);
       const errs = [...(strategy.validateStatusUpdate?.(obj, old) ?? [])];
       if (errs.length) throw invalid(this.def.kind, this.def.group, old.metadata!.name!, errs);
+    } else if (subresource === 'finalize') {
+      // Namespace finalize (upstream's finalizeStrategy): only spec.finalizers may change.
+      obj = structuredClone(old);
+      const finalizers = (next.spec as { finalizers?: string[] } | undefined)?.finalizers;
+      obj.spec = { ...(old.spec as object), finalizers };
+      if (!finalizers?.length) delete (obj.spec as { finalizers?: string[] }).finalizers;
     } else {
       obj = next;
       const meta = (obj.metadata ??= {});

@@ -31,10 +31,11 @@ import type { ResourceDefinition } from '../registry/types.js';
  */
 /**
  * Runs a patch and normalizes its result as upstream's conversion to the typed object does:
- * nulls mean unset and leftover strategic-merge directives ($setElementOrder/…, $retainKeys) go.
+ * nulls mean unset, and a strategic merge leaves no directives ($setElementOrder/…, $retainKeys) behind.
  */
 function patched(type: string, current: KubeObject, body: Buffer, schema: { group: string; version: string; kind: string }): KubeObject {
-  return stripDirectives(dropNulls(applyPatch(type, current, body, schema))) as KubeObject;
+  const result = dropNulls(applyPatch(type, current, body, schema));
+  return (type === 'application/strategic-merge-patch+json' ? stripDirectives(result) : result) as KubeObject;
 }
 
 function stripDirectives(v: unknown): unknown {
@@ -198,7 +199,7 @@ export class ResourceHandler {
     if (def.group === '' && def.plural === 'namespaces' && sub === 'finalize' && info.verb === 'update') {
       const body = decodeObject(await readBody(req), mediaType(req));
       const finalizers = (body.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
-      const obj = await store.patch('', info.name, (cur) => ({ ...cur, spec: { ...(cur.spec as object), finalizers } }), opts);
+      const obj = await store.patch('', info.name, (cur) => ({ ...cur, spec: { ...(cur.spec as object), finalizers } }), opts, 'finalize');
       return this.sendObject(res, 200, store, obj, neg, query);
     }
     throw notFound({ group: info.group, resource: `${info.resource}/${sub}` }, info.name);

@@ -114,6 +114,12 @@ const deployments: ResourceDefinition<Obj> = {
         setGeneration(obj, (old.metadata?.generation ?? 0) + 1);
       }
     },
+    // Upstream's deploymentStatusStrategy resets spec and labels only: the controller records
+    // the revision annotation with its status write, without bumping the generation.
+    prepareForStatusUpdate(obj, next) {
+      const annotations = next.metadata?.annotations;
+      if (annotations) obj.metadata!.annotations = annotations;
+    },
     validate: (obj) => validateDeploymentSpec(obj.spec, 'spec'),
     // apps/v1 made the selector immutable (extensions/v1beta1 allowed changing it).
     validateUpdate: (obj, old) => immutableSelector('spec.selector', obj.spec?.selector, old.spec?.selector),

@@ -42,6 +42,12 @@ export interface ResourceStrategy<T extends KubeObject> {
   validate(obj: T): FieldError[];
   /** Immutability and transition rules; runs after validate on update. */
   validateUpdate?(obj: T, old: T): FieldError[];
+  /**
+   * Runs on a status write after the generic reset (everything but status from the stored
+   * object); kinds whose upstream status strategy lets more through (Deployment: annotations,
+   * which the controller's revision bookkeeping writes) copy it from `next` here.
+   */
+  prepareForStatusUpdate?(obj: T, next: T, old: T): void;
   /** Validation of a status write (status subresource). */
   validateStatusUpdate?(obj: T, old: T): FieldError[];
   /**

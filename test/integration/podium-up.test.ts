@@ -190,8 +190,10 @@ describe('podium up', () => {
     p.proc.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     await waitGone(pids);
-    // Redis stops last: its stop is logged after the API server's.
+    // Clients of the API server stop first, then the API server, Redis last.
     const stops = p.logs.filter((l) => l.msg === 'child stopped').map((l) => l.child);
+    expect(stops.slice(-2)).toEqual(['apiserver', 'redis']);
+    // --runtime none is the API server alone.
     expect(stops).toEqual(['apiserver', 'redis']);
     expect(existsSync(join(dataDir, 'podium.pid'))).toBe(false);
   }, 120_000);

@@ -1,0 +1,25 @@
+// `podium controller-manager`: the controllers, talking to the API server through a kubeconfig.
+import { logger } from '../apimachinery/log.js';
+import { ApiClient } from '../controllers/framework/client.js';
+import { runControllerManager } from '../controllers/manager.js';
+import type { ControllerManagerFlags } from './flags.js';
+import { watchParent } from './supervisor.js';
+
+const log = logger('controller-manager');
+
+export async function runControllerManagerCommand(f: ControllerManagerFlags): Promise<number> {
+  const client = ApiClient.fromKubeconfig(f.kubeconfig);
+  const abort = new AbortController();
+  const shutdown = (why: string): void => {
+    if (abort.signal.aborted) return;
+    log.info('shutting down', { reason: why });
+    abort.abort();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  watchParent(() => shutdown('supervising podium process exited'));
+  log.info('starting', { kubeconfig: f.kubeconfig, leaderElect: f.leaderElect });
+  const ok = await runControllerManager({ client, leaderElect: f.leaderElect }, abort.signal);
+  // Like kube-controller-manager, a lost lease is fatal: the supervisor restarts us as a candidate.
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,97 @@
+// A work queue with client-go's semantics: a key is queued at most once ("dirty"), a key
+// being processed is never handed to a second worker; if it is re-added meanwhile it is
+// queued again when done() is called. Failures back off per key, 5 ms doubling to 1000 s,
+// as client-go's ItemExponentialFailureRateLimiter.
+const BASE_DELAY_MS = 5;
+const MAX_DELAY_MS = 1000_000;
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private waiters: ((key: string | undefined) => void)[] = [];
+  private shuttingDown = false;
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (this.processing.has(key)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      waiter(key);
+    } else {
+      this.queue.push(key);
+    }
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) return this.add(key);
+    // Like client-go's delaying queue, the earliest pending deadline wins.
+    const existing = this.timers.get(key) as (NodeJS.Timeout & { due?: number }) | undefined;
+    const due = Date.now() + ms;
+    if (existing && existing.due !== undefined && existing.due <= due) return;
+    if (existing) clearTimeout(existing);
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms) as NodeJS.Timeout & { due?: number };
+    t.unref?.();
+    t.due = due;
+    this.timers.set(key, t);
+  }
+
+  addRateLimited(key: string): void {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    this.addAfter(key, Math.min(BASE_DELAY_MS * 2 ** n, MAX_DELAY_MS));
+  }
+
+  /** How many times the key has failed since it was last forgotten. */
+  numRequeues(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  get(): Promise<string | undefined> {
+    if (this.queue.length > 0) {
+      const key = this.queue.shift()!;
+      this.dirty.delete(key);
+      this.processing.add(key);
+      return Promise.resolve(key);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key)) {
+      this.dirty.delete(key);
+      this.add(key);
+    }
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const w of this.waiters) w(undefined);
+    this.waiters = [];
+  }
+
+  shuttingDownNow(): boolean {
+    return this.shuttingDown;
+  }
+
+  len(): number {
+    return this.queue.length;
+  }
+}

@@ -1,0 +1,189 @@
+// One serialized worker per pod (upstream's podWorkers): updates for a pod never run
+// concurrently; an update arriving mid-sync marks the worker dirty and the worker runs again
+// with the newest pod. A sync brings the runtime towards the spec and reports the status;
+// a pod being deleted is killed and then removed with grace 0 and a uid precondition.
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { logger } from '../apimachinery/log.js';
+import { ApiError, isConflict, isNotFound, type ApiClient } from './api.js';
+import { generatePodStatus, isTerminalPhase, rfc3339 } from './pod-status.js';
+import type { Runtime, RuntimePodStatus } from './runtime/types.js';
+import type { StatusManager } from './status-manager.js';
+
+const log = logger('pod-workers');
+const RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
+interface Worker {
+  uid: string;
+  pod: Pod;
+  running: boolean;
+  dirty: boolean;
+  /** The pod reached Succeeded/Failed and its sandbox is gone; only deletion matters now. */
+  terminal: boolean;
+  removed: boolean;
+  done: boolean;
+  failures: number;
+  retry?: NodeJS.Timeout;
+}
+
+export interface PodWorkersOptions {
+  nodeName: string;
+  hostIP: string;
+  api: ApiClient;
+  runtime: Runtime;
+  status: StatusManager;
+}
+
+const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+
+export class PodWorkers {
+  private readonly workers = new Map<string, Worker>();
+  // Pods this agent killed and deleted: watch events still in flight for them must not start them again.
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly o: PodWorkersOptions) {
+    o.runtime.onPodEvent((uid) => {
+      const w = this.workers.get(uid);
+      if (w) void this.run(w);
+    });
+  }
+
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** A pod bound to this node was added or changed. */
+  update(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.finished.has(uid)) return;
+    let w = this.workers.get(uid);
+    if (!w) {
+      // Already finished before this agent saw it (an agent restart): nothing to run.
+      const terminal = isTerminalPhase(pod.status?.phase);
+      w = { uid, pod, running: false, dirty: false, terminal, removed: false, done: false, failures: 0 };
+      this.workers.set(uid, w);
+    }
+    w.pod = pod;
+    void this.run(w);
+  }
+
+  /** The pod is gone from the API (deleted by someone else, or by us after the kill). */
+  remove(pod: Pod): void {
+    this.finished.delete(pod.metadata?.uid ?? '');
+    const w = this.workers.get(pod.metadata?.uid ?? '');
+    if (!w) return;
+    w.pod = pod;
+    w.removed = true;
+    void this.run(w);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers.values()) {
+      w.done = true;
+      if (w.retry) clearTimeout(w.retry);
+    }
+    this.workers.clear();
+  }
+
+  private async run(w: Worker): Promise<void> {
+    if (w.done) return;
+    if (w.running) {
+      w.dirty = true;
+      return;
+    }
+    w.running = true;
+    if (w.retry) clearTimeout(w.retry);
+    w.retry = undefined;
+    try {
+      do {
+        w.dirty = false;
+        await this.syncOnce(w);
+      } while (w.dirty && !w.done);
+      w.failures = 0;
+    } catch (err) {
+      w.failures++;
+      const delay = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.min(w.failures - 1, 10));
+      log.warn('pod sync failed; retrying', { pod: podKey(w.pod), error: (err as Error).message, retryInMs: delay });
+      if (!w.done) {
+        w.retry = setTimeout(() => {
+          w.retry = undefined;
+          void this.run(w);
+        }, delay);
+      }
+    } finally {
+      w.running = false;
+    }
+  }
+
+  private async syncOnce(w: Worker): Promise<void> {
+    const { runtime, status } = this.o;
+    const pod = w.pod;
+    if (w.removed) {
+      await runtime.killPod(pod, 0);
+      this.finish(w);
+      return;
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      const before = runtime.podStatus(w.uid);
+      await runtime.killPod(pod, gracePeriod(pod));
+      if (before && !w.terminal) await this.reportKilled(pod, before);
+      await this.deletePod(pod);
+      this.finish(w);
+      this.finished.add(w.uid);
+      return;
+    }
+    if (w.terminal) return;
+    const rt = await runtime.syncPod(pod);
+    const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, rt, { hostIP: this.o.hostIP, nowMs: Date.now() });
+    await status.setStatus(pod, next);
+    if (isTerminalPhase(next.phase)) {
+      // Upstream tears down a finished pod's sandbox too; its status stays as reported.
+      await runtime.killPod(pod, 0);
+      w.terminal = true;
+    }
+  }
+
+  /**
+   * The final status of a deleted pod before it goes: killed containers terminated (137, as
+   * after SIGKILL: simulated containers stop at once) and a terminal phase, so controllers
+   * watching it (Jobs) see how it ended.
+   */
+  private async reportKilled(pod: Pod, before: RuntimePodStatus): Promise<void> {
+    const finishedAt = rfc3339(Date.now());
+    const killed: RuntimePodStatus = {
+      ...before,
+      sandboxReady: false,
+      containers: before.containers.map((c) =>
+        c.state === 'running' || c.state === 'created' ? { ...c, state: 'exited', exitCode: 137, reason: 'Error', finishedAt, waiting: undefined } : { ...c, waiting: undefined },
+      ),
+    };
+    const { status } = this.o;
+    const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, killed, { hostIP: this.o.hostIP, nowMs: Date.now(), terminating: true });
+    await status.setStatus(pod, next);
+  }
+
+  private finish(w: Worker): void {
+    w.done = true;
+    if (w.retry) clearTimeout(w.retry);
+    this.workers.delete(w.uid);
+    this.o.status.forget(w.uid);
+  }
+
+  private async deletePod(pod: Pod): Promise<void> {
+    const path = `/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}`;
+    try {
+      await this.o.api.delete(path, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } });
+      log.v(2, 'deleted pod', { pod: podKey(pod) });
+    } catch (err) {
+      // Gone already, or a new pod took the name: either way this one is finished.
+      if (isNotFound(err) || isConflict(err)) return;
+      if (err instanceof ApiError) log.warn('could not delete pod', { pod: podKey(pod), code: err.code, error: err.message });
+      throw err;
+    }
+  }
+}
+
+/** The grace the deletion asked for; the pod spec's, else upstream's 30 s default. */
+function gracePeriod(pod: Pod): number {
+  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
