@@ -66,6 +66,11 @@ export class PodTracker {
     return this.counts.get('ready')!;
   }
 
+  /** Pods not yet marked for deletion. */
+  get live(): number {
+    return this.total - this.counts.get('terminating')!;
+  }
+
   get allReadyAt(): number | undefined {
     return this.readyAt.get(this.want);
   }

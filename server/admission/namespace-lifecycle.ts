@@ -7,7 +7,9 @@ const IMMORTAL = new Set(['default', 'kube-system', 'kube-public']);
 
 export const namespaceLifecycle: AdmissionPlugin = {
   name: 'NamespaceLifecycle',
-  async validate(req) {
+  // Runs first among the mutating plugins, so content for a missing or terminating namespace
+  // is refused before any other plugin looks at it (e.g. the service-account lookup).
+  async admit(req) {
     const { def } = req;
     if (req.operation === 'DELETE' && def.group === '' && def.plural === 'namespaces' && IMMORTAL.has(req.name)) {
       throw forbidden({ group: '', resource: 'namespaces' }, req.name, 'this namespace may not be deleted');
