@@ -2,6 +2,8 @@
 import { logger } from '../apimachinery/log.js';
 import { ApiClient } from '../controllers/framework/client.js';
 import { runControllerManager } from '../controllers/manager.js';
+import { setLocalPathDataDir } from '../controllers/local-path-provisioner.js';
+import { dirname } from 'node:path';
 import type { ControllerManagerFlags } from './flags.js';
 import { watchParent } from './supervisor.js';
 
@@ -9,6 +11,7 @@ const log = logger('controller-manager');
 
 export async function runControllerManagerCommand(f: ControllerManagerFlags): Promise<number> {
   const client = ApiClient.fromKubeconfig(f.kubeconfig);
+  setLocalPathDataDir(f.dataDir ?? dirname(f.kubeconfig));
   const abort = new AbortController();
   const shutdown = (why: string): void => {
     if (abort.signal.aborted) return;

@@ -38,6 +38,8 @@ export interface ApiServerFlags {
 
 export interface ControllerManagerFlags {
   kubeconfig: string;
+  /** Where the local-path provisioner puts volumes (<dir>/volumes); default: the kubeconfig's directory. */
+  dataDir?: string;
   leaderElect: boolean;
   verbosity: number;
 }
@@ -182,10 +184,11 @@ export function parseVersionFlags(args: string[]): { verbosity: number } {
 }
 
 export function parseControllerManagerFlags(args: string[]): ControllerManagerFlags {
-  const f = parse(args, { kubeconfig: str, 'leader-elect': str });
+  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str });
   if (!f.kubeconfig) throw new UsageError('--kubeconfig is required');
   return {
     kubeconfig: resolve(f.kubeconfig),
+    dataDir: f['data-dir'] ? resolve(f['data-dir']) : undefined,
     leaderElect: choiceFlag('leader-elect', f['leader-elect'], ['true', 'false'] as const, 'true') === 'true',
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };

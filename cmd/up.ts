@@ -101,7 +101,7 @@ export async function runUp(f: UpFlags): Promise<number> {
     // control plane.
     if (f.runtime !== 'none') {
       const controllerManager = new SupervisedChild(
-        podiumChild('controller-manager', ['--kubeconfig', kubeconfigPath, '--v', String(f.verbosity)]),
+        podiumChild('controller-manager', ['--kubeconfig', kubeconfigPath, '--data-dir', f.dataDir, '--v', String(f.verbosity)]),
         supervisorLog,
       );
       components.push(controllerManager);

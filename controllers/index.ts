@@ -13,6 +13,10 @@ import { StatefulSetController } from './statefulset.js';
 import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
 import { TTLAfterFinishedController } from './job-ttl.js';
+import { NodeLifecycleController } from './node-lifecycle.js';
+import { DisruptionController } from './disruption.js';
+import { PersistentVolumeBinderController } from './persistentvolume-binder.js';
+import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler.js';
 
 export function allControllers(): Controller[] {
   return [
@@ -29,5 +33,9 @@ export function allControllers(): Controller[] {
     new JobController(),
     new CronJobController(),
     new TTLAfterFinishedController(),
+    new NodeLifecycleController(),
+    new DisruptionController(),
+    new PersistentVolumeBinderController(),
+    new HorizontalPodAutoscalerController(),
   ];
 }

@@ -35,6 +35,10 @@ export function validateClaimUpdate(pvc: PersistentVolumeClaim, old: PersistentV
   if (!prev.storageClassName && old.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] === next.storageClassName) {
     prev.storageClassName = next.storageClassName;
   }
+  // RetroactiveDefaultStorageClass (GA in 1.28): a claim created without a class may be given one once.
+  if (prev.storageClassName == null && next.storageClassName && !old.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class']) {
+    prev.storageClassName = next.storageClassName;
+  }
   if (!deepEqual(next, prev)) {
     errs.push(fieldErrors.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
   }

@@ -16,6 +16,7 @@ import { Agent } from '../../node-agent/agent.js';
 import { ApiClient as AgentApiClient } from '../../node-agent/api.js';
 import { call } from '../support/http.js';
 import { startApiServer, startRedis, type ApiServerProcess, type RedisProcess } from '../support/processes.js';
+import { until } from '../support/wait.js';
 
 let redis: RedisProcess;
 let api: ApiServerProcess;
@@ -41,22 +42,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 const podsOf = async (job: string): Promise<any[]> => (await call(api.url, 'GET', `${core}/pods?labelSelector=job-name%3D${job}`)).body.items ?? [];
 const getJob = async (name: string): Promise<any> => (await call(api.url, 'GET', `${batch}/jobs/${name}`)).body;

@@ -14,6 +14,7 @@ import { EndpointSliceController } from '../../controllers/endpointslice.js';
 import { targetNodeName } from '../../controllers/daemonset-utils.js';
 import { call } from '../support/http.js';
 import { startApiServer, startRedis, type ApiServerProcess, type RedisProcess } from '../support/processes.js';
+import { until, sleep } from '../support/wait.js';
 
 let redis: RedisProcess;
 let api: ApiServerProcess;
@@ -47,7 +48,6 @@ async function rolloutStatus(what: string): Promise<string> {
   return stdout;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One kubelet-and-scheduler step over the pods matching `selector`. */
 async function kubelet(selector: string, opts: { ready?: boolean } = {}): Promise<void> {
@@ -71,21 +71,6 @@ async function kubelet(selector: string, opts: { ready?: boolean } = {}): Promis
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, step?: () => Promise<void>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    if (step) await step();
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 const podNames = async (selector: string): Promise<string[]> =>
   ((await call(api.url, 'GET', `${core}/pods?labelSelector=${encodeURIComponent(selector)}`)).body.items ?? [])
@@ -122,7 +107,7 @@ test('StatefulSet: ordered creation, claims, rolling update and scale down', asy
     const st = s.status ?? {};
     return st.observedGeneration === s.metadata.generation && st.readyReplicas === s.spec.replicas && st.currentRevision === st.updateRevision && st.updatedReplicas === s.spec.replicas && s;
   };
-  const first = await until('statefulset ready', done, () => kubelet('app=db'));
+  const first = await until('statefulset ready', done, 30_000, () => kubelet('app=db'));
   expect(await podNames('app=db')).toEqual(['db-0', 'db-1', 'db-2']);
   const revs = (await call(api.url, 'GET', `${apps}/controllerrevisions`)).body.items.filter((r: any) => r.metadata.ownerReferences?.[0]?.name === 'db');
   expect(revs.map((r: any) => r.metadata.name)).toEqual([first.status.currentRevision]);
@@ -139,14 +124,14 @@ test('StatefulSet: ordered creation, claims, rolling update and scale down', asy
   const second = await until('rollout', async () => {
     const s = await done();
     return s && s.status.currentRevision !== first.status.currentRevision && s;
-  }, () => kubelet('app=db'));
+  }, 30_000, () => kubelet('app=db'));
   expect(await rolloutStatus('sts/db')).toContain('roll out complete: 3 new pods have been updated');
   for (const n of ['db-0', 'db-1', 'db-2']) {
     expect((await call(api.url, 'GET', `${core}/pods/${n}`)).body.metadata.labels['controller-revision-hash']).toBe(second.status.updateRevision);
   }
 
   await call(api.url, 'PATCH', `${apps}/statefulsets/db`, { spec: { replicas: 1 } }, 'application/merge-patch+json');
-  await until('scale down', async () => (await podNames('app=db')).join() === 'db-0' && (await done()), () => kubelet('app=db'));
+  await until('scale down', async () => (await podNames('app=db')).join() === 'db-0' && (await done()), 30_000, () => kubelet('app=db'));
   // Retain is the default: the claims stay.
   expect((await call(api.url, 'GET', `${core}/persistentvolumeclaims/data-db-2`)).status).toBe(200);
 
@@ -158,7 +143,7 @@ test('StatefulSet: ordered creation, claims, rolling update and scale down', asy
     const undone = await until('undo', async () => {
       const s = await done();
       return s && s.status.updateRevision === first.status.currentRevision && s;
-    }, () => kubelet('app=db'));
+    }, 30_000, () => kubelet('app=db'));
     const rev = (await call(api.url, 'GET', `${apps}/controllerrevisions/${undone.status.updateRevision}`)).body;
     expect(rev.revision).toBe(3);
   }
@@ -180,7 +165,7 @@ test('DaemonSet: one pod per eligible node, rolled within maxUnavailable', async
     const s = d.status ?? {};
     return s.observedGeneration === d.metadata.generation && s.desiredNumberScheduled === 2 && s.updatedNumberScheduled === 2 && s.numberAvailable === 2 && s.numberReady === 2 && d;
   };
-  await until('daemonset ready', complete, () => kubelet('app=agent'));
+  await until('daemonset ready', complete, 30_000, () => kubelet('app=agent'));
   const pods = (await call(api.url, 'GET', `${core}/pods?labelSelector=app%3Dagent`)).body.items;
   expect(pods.map((p: any) => p.spec.nodeName).sort()).toEqual(['n1', 'n2']);
   expect(pods[0].spec.tolerations.map((t: any) => t.key)).toContain('node.kubernetes.io/unschedulable');
@@ -195,7 +180,7 @@ test('DaemonSet: one pod per eligible node, rolled within maxUnavailable', async
     if (!d) return false;
     const live = (await call(api.url, 'GET', `${core}/pods?labelSelector=app%3Dagent`)).body.items;
     return live.length === 2 && live.every((p: any) => p.metadata.labels['controller-revision-hash'] === hash);
-  }, () => kubelet('app=agent'));
+  }, 30_000, () => kubelet('app=agent'));
   expect(await rolloutStatus('ds/agent')).toContain('successfully rolled out');
 });
 
