@@ -1,0 +1,181 @@
+// RBAC authorizer following upstream Kubernetes semantics
+// (plugin/pkg/auth/authorizer/rbac): ClusterRoleBindings grant everywhere,
+// RoleBindings grant within their namespace and may reference a ClusterRole.
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject } from 'kubernetes-types/rbac/v1.js';
+import { ruleAllows } from './rules.js';
+
+export interface UserInfo { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }
+
+export interface Attributes {
+  user: UserInfo;
+  verb: string;
+  namespace: string;
+  apiGroup: string;
+  resource: string;
+  subresource: string;
+  name: string;
+  resourceRequest: boolean;
+  path: string;
+}
+
+/** Getter functions over the current objects (e.g. backed by watch caches). */
+export interface RbacSource {
+  getRoles(): Role[];
+  getClusterRoles(): ClusterRole[];
+  getRoleBindings(): RoleBinding[];
+  getClusterRoleBindings(): ClusterRoleBinding[];
+}
+
+export type Decision = 'allow' | 'deny' | 'no-opinion';
+export interface AuthorizationResult { decision: Decision; reason: string }
+
+/** SelfSubjectRulesReview shapes (authorization.k8s.io/v1). */
+export interface ResourceRule { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }
+export interface NonResourceRule { verbs: string[]; nonResourceURLs?: string[] }
+export interface SubjectRules { resourceRules: ResourceRule[]; nonResourceRules: NonResourceRule[]; incomplete: boolean; evaluationError?: string }
+
+const SA_PREFIX = 'system:serviceaccount:';
+
+/** Whether a binding subject applies to the user (upstream appliesToUser). */
+export function subjectMatches(user: UserInfo, subject: Subject, bindingNamespace: string): boolean {
+  switch (subject.kind) {
+    case 'User':
+      return user.name === subject.name;
+    case 'Group':
+      return user.groups.includes(subject.name);
+    case 'ServiceAccount': {
+      // an empty namespace on a ServiceAccount subject of a RoleBinding defaults to the binding's namespace
+      const ns = subject.namespace || bindingNamespace;
+      if (!ns) return false;
+      return user.name === `${SA_PREFIX}${ns}:${subject.name}`;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Upstream describeSubject: `User "alice"`, `ServiceAccount "name/ns"`. */
+export function describeSubject(subject: Subject, bindingNamespace: string): string {
+  if (subject.kind === 'ServiceAccount') {
+    const ns = subject.namespace || bindingNamespace;
+    return `${subject.kind} "${subject.name}/${ns}"`;
+  }
+  return `${subject.kind} "${subject.name}"`;
+}
+
+interface VisitedRules {
+  source: string; // e.g. `ClusterRoleBinding "x" of ClusterRole "y" to Group "z"`
+  rules: PolicyRule[];
+}
+
+export class RBACAuthorizer {
+  constructor(private readonly source: RbacSource) {}
+
+  /** Resolve a RoleRef to rules; throws a descriptive message when missing. */
+  getRoleReferenceRules(roleRef: RoleRef, bindingNamespace: string): PolicyRule[] {
+    if (roleRef.apiGroup && roleRef.apiGroup !== 'rbac.authorization.k8s.io') {
+      throw new Error(`unsupported role reference kind: "${roleRef.kind}"`);
+    }
+    if (roleRef.kind === 'Role') {
+      const role = this.source.getRoles().find((r) => r.metadata?.name === roleRef.name && r.metadata?.namespace === bindingNamespace);
+      if (!role) throw new Error(`role.rbac.authorization.k8s.io "${roleRef.name}" not found`);
+      return role.rules ?? [];
+    }
+    if (roleRef.kind === 'ClusterRole') {
+      const role = this.source.getClusterRoles().find((r) => r.metadata?.name === roleRef.name);
+      if (!role) throw new Error(`clusterrole.rbac.authorization.k8s.io "${roleRef.name}" not found`);
+      return role.rules ?? [];
+    }
+    throw new Error(`unsupported role reference kind: "${roleRef.kind}"`);
+  }
+
+  /**
+   * Visit rules applying to the user in the namespace (cluster-wide bindings
+   * first, then RoleBindings of the namespace). Visitor returns false to stop.
+   */
+  visitRulesFor(user: UserInfo, namespace: string, visitor: (v: VisitedRules | null, err?: string) => boolean): void {
+    for (const crb of this.source.getClusterRoleBindings()) {
+      const subject = (crb.subjects ?? []).find((s) => subjectMatches(user, s, ''));
+      if (!subject) continue;
+      let rules: PolicyRule[];
+      try {
+        rules = this.getRoleReferenceRules(crb.roleRef, '');
+      } catch (e) {
+        if (!visitor(null, (e as Error).message)) return;
+        continue;
+      }
+      const src = `ClusterRoleBinding "${crb.metadata?.name ?? ''}" of ${crb.roleRef.kind} "${crb.roleRef.name}" to ${describeSubject(subject, '')}`;
+      if (!visitor({ source: src, rules })) return;
+    }
+    if (!namespace) return;
+    for (const rb of this.source.getRoleBindings()) {
+      if (rb.metadata?.namespace !== namespace) continue;
+      const subject = (rb.subjects ?? []).find((s) => subjectMatches(user, s, namespace));
+      if (!subject) continue;
+      let rules: PolicyRule[];
+      try {
+        rules = this.getRoleReferenceRules(rb.roleRef, namespace);
+      } catch (e) {
+        if (!visitor(null, (e as Error).message)) return;
+        continue;
+      }
+      const src = `RoleBinding "${rb.metadata?.name ?? ''}/${namespace}" of ${rb.roleRef.kind} "${rb.roleRef.name}" to ${describeSubject(subject, namespace)}`;
+      if (!visitor({ source: src, rules })) return;
+    }
+  }
+
+  authorize(a: Attributes): AuthorizationResult {
+    let allowedBy = '';
+    const errors: string[] = [];
+    this.visitRulesFor(a.user, a.namespace, (v, err) => {
+      if (err) { errors.push(err); return true; }
+      if (v && v.rules.some((r) => ruleAllows(r, a))) { allowedBy = v.source; return false; }
+      return true;
+    });
+    if (allowedBy) return { decision: 'allow', reason: `RBAC: allowed by ${allowedBy}` };
+    // upstream RBAC never denies outright; it has no opinion so later authorizers may decide
+    // reason mirrors Go's utilerrors.Aggregate formatting: single error bare, several as [a, b]
+    const agg = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
+    return { decision: 'no-opinion', reason: errors.length ? `RBAC: ${agg}` : '' };
+  }
+
+  /** All PolicyRules the user holds in the namespace ("" = cluster scope only). */
+  rulesForUser(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
+    const rules: PolicyRule[] = [];
+    const errors: string[] = [];
+    this.visitRulesFor(user, namespace, (v, err) => {
+      if (err) errors.push(err);
+      if (v) rules.push(...v.rules);
+      return true;
+    });
+    return { rules, errors };
+  }
+
+  /** For SelfSubjectRulesReview. */
+  rulesFor(user: UserInfo, namespace: string): SubjectRules {
+    const { rules, errors } = this.rulesForUser(user, namespace);
+    const out: SubjectRules = { resourceRules: [], nonResourceRules: [], incomplete: errors.length > 0 };
+    if (errors.length) out.evaluationError = errors.join(', ');
+    for (const r of rules) {
+      if (r.resources && r.resources.length) {
+        const rr: ResourceRule = { verbs: [...r.verbs], apiGroups: [...(r.apiGroups ?? [])], resources: [...r.resources] };
+        if (r.resourceNames && r.resourceNames.length) rr.resourceNames = [...r.resourceNames];
+        out.resourceRules.push(rr);
+      }
+      if (r.nonResourceURLs && r.nonResourceURLs.length) {
+        out.nonResourceRules.push({ verbs: [...r.verbs], nonResourceURLs: [...r.nonResourceURLs] });
+      }
+    }
+    return out;
+  }
+}
+
+/** Convenience source over plain arrays (tests, bootstrap). */
+export function staticSource(objs: { roles?: Role[]; clusterRoles?: ClusterRole[]; roleBindings?: RoleBinding[]; clusterRoleBindings?: ClusterRoleBinding[] }): RbacSource {
+  return {
+    getRoles: () => objs.roles ?? [],
+    getClusterRoles: () => objs.clusterRoles ?? [],
+    getRoleBindings: () => objs.roleBindings ?? [],
+    getClusterRoleBindings: () => objs.clusterRoleBindings ?? [],
+  };
+}

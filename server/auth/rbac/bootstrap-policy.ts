@@ -1,0 +1,197 @@
+// Default RBAC policy (the subset of upstream Kubernetes' bootstrap
+// ClusterRoles/ClusterRoleBindings that Podium's components and users need).
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from 'kubernetes-types/rbac/v1.js';
+
+export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
+export const BOOTSTRAPPING_LABEL = 'kubernetes.io/bootstrapping';
+export const AGGREGATE_TO_ADMIN = 'rbac.authorization.k8s.io/aggregate-to-admin';
+export const AGGREGATE_TO_EDIT = 'rbac.authorization.k8s.io/aggregate-to-edit';
+export const AGGREGATE_TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
+
+const RBAC = 'rbac.authorization.k8s.io';
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const RW = [...READ, ...WRITE];
+
+function rule(verbs: string[], groups: string[], resources: string[], resourceNames?: string[]): PolicyRule {
+  const r: PolicyRule = { verbs, apiGroups: groups, resources };
+  if (resourceNames) r.resourceNames = resourceNames;
+  return r;
+}
+function urls(verbs: string[], nonResourceURLs: string[]): PolicyRule {
+  return { verbs, nonResourceURLs };
+}
+
+function clusterRole(name: string, rules: PolicyRule[], extraLabels: Record<string, string> = {}, aggregateFrom?: string): ClusterRole {
+  const cr: ClusterRole = {
+    apiVersion: `${RBAC}/v1`, kind: 'ClusterRole',
+    metadata: {
+      name,
+      labels: { [BOOTSTRAPPING_LABEL]: 'rbac-defaults', ...extraLabels },
+      annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
+    },
+    rules,
+  };
+  if (aggregateFrom) cr.aggregationRule = { clusterRoleSelectors: [{ matchLabels: { [aggregateFrom]: 'true' } }] };
+  return cr;
+}
+
+function binding(name: string, roleName: string, subjects: Subject[]): ClusterRoleBinding {
+  return {
+    apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding',
+    metadata: { name, labels: { [BOOTSTRAPPING_LABEL]: 'rbac-defaults' }, annotations: { [AUTOUPDATE_ANNOTATION]: 'true' } },
+    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: roleName },
+    subjects,
+  };
+}
+const group = (name: string): Subject => ({ apiGroup: RBAC, kind: 'Group', name });
+const user = (name: string): Subject => ({ apiGroup: RBAC, kind: 'User', name });
+
+const viewRules: PolicyRule[] = [
+  rule(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods',
+    'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status']),
+  rule(READ, [''], ['bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status',
+    'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status']),
+  rule(READ, [''], ['namespaces']),
+  rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+  rule(READ, ['apps'], ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale',
+    'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale',
+    'statefulsets/status']),
+  rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+  rule(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
+  rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+  rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+];
+
+const editRules: PolicyRule[] = [
+  rule(READ, [''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy']),
+  rule(['impersonate'], [''], ['serviceaccounts']),
+  rule(WRITE, [''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy']),
+  rule(['create'], [''], ['pods/eviction']),
+  rule(WRITE, [''], ['configmaps', 'events', 'persistentvolumeclaims', 'replicationcontrollers',
+    'replicationcontrollers/scale', 'secrets', 'serviceaccounts', 'services', 'services/proxy']),
+  rule(['create'], [''], ['serviceaccounts/token']),
+  rule(WRITE, ['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets',
+    'replicasets/scale', 'statefulsets', 'statefulsets/scale']),
+  rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
+  rule(WRITE, ['batch'], ['cronjobs', 'jobs']),
+  rule(WRITE, ['policy'], ['poddisruptionbudgets']),
+  rule(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
+];
+
+const adminRules: PolicyRule[] = [
+  rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
+  rule(RW, [RBAC], ['rolebindings', 'roles']),
+];
+
+/** Upstream system:kube-scheduler (core scheduling needs). */
+const schedulerRules: PolicyRule[] = [
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  rule(['create'], ['coordination.k8s.io'], ['leases']),
+  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+  rule(['create'], [''], ['endpoints']),
+  rule(['get', 'update'], [''], ['endpoints'], ['kube-scheduler']),
+  rule(READ, [''], ['nodes']),
+  rule(READ, [''], ['namespaces']),
+  rule(['delete', ...READ], [''], ['pods']),
+  rule(['create'], [''], ['bindings', 'pods/binding']),
+  rule(['patch', 'update'], [''], ['pods/status']),
+  rule(READ, [''], ['replicationcontrollers', 'services']),
+  rule(READ, ['apps', 'extensions'], ['replicasets']),
+  rule(READ, ['apps'], ['statefulsets']),
+  rule(READ, ['policy'], ['poddisruptionbudgets']),
+  rule(READ, [''], ['persistentvolumeclaims', 'persistentvolumes']),
+  rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+  rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+  rule(READ, ['storage.k8s.io'], ['csinodes', 'csidrivers', 'csistoragecapacities', 'storageclasses']),
+];
+
+/**
+ * Upstream system:kube-controller-manager. Upstream runs each controller with
+ * its own service account (--use-service-account-credentials) bound to a
+ * system:controller:* role; this role only covers the manager's own needs
+ * plus cluster-wide list/watch. If Podium's controller manager acts with a
+ * single identity it needs a broader binding (e.g. cluster-admin).
+ */
+const controllerManagerRules: PolicyRule[] = [
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  rule(['create'], ['coordination.k8s.io'], ['leases']),
+  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager']),
+  rule(['create'], [''], ['endpoints']),
+  rule(['get', 'update'], [''], ['endpoints'], ['kube-controller-manager']),
+  rule(['create'], [''], ['secrets', 'serviceaccounts']),
+  rule(['delete'], [''], ['secrets']),
+  rule(['get'], [''], ['configmaps', 'namespaces', 'secrets', 'serviceaccounts']),
+  rule(['update'], [''], ['secrets', 'serviceaccounts']),
+  rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+  rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+  rule(['list', 'watch'], ['*'], ['*']),
+  rule(['create'], [''], ['serviceaccounts/token']),
+];
+
+/**
+ * Upstream system:node. Note: upstream binds nodes through the Node
+ * authorizer + NodeRestriction admission, which restrict each kubelet to its
+ * own Node object and the pods/secrets/configmaps/PVCs scheduled to it; this
+ * role is the coarse upper bound. The system:node ClusterRoleBinding has no
+ * subjects upstream (the Node authorizer grants group system:nodes).
+ */
+const nodeRules: PolicyRule[] = [
+  rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+  rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews', 'subjectaccessreviews']),
+  rule(READ, [''], ['services']),
+  rule(['create', 'get', 'list', 'watch'], [''], ['nodes']),
+  rule(['patch', 'update'], [''], ['nodes/status']),
+  rule(['patch', 'update'], [''], ['nodes']),
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  rule(READ, [''], ['pods']),
+  rule(['create', 'delete'], [''], ['pods']),
+  rule(['patch', 'update'], [''], ['pods/status']),
+  rule(['create'], [''], ['pods/eviction']),
+  rule(READ, [''], ['configmaps', 'secrets']),
+  rule(['get'], [''], ['persistentvolumeclaims', 'persistentvolumes']),
+  rule(['get'], [''], ['endpoints']),
+  rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+  rule(['create', 'delete', 'get', 'patch', 'update'], ['coordination.k8s.io'], ['leases']),
+  rule(['get'], ['storage.k8s.io'], ['volumeattachments']),
+  rule(['get', 'patch', 'update'], [''], ['persistentvolumeclaims/status']),
+  rule(['create'], [''], ['serviceaccounts/token']),
+  rule(READ, ['storage.k8s.io'], ['csidrivers']),
+  rule(['create', 'delete', 'get', 'patch', 'update'], ['storage.k8s.io'], ['csinodes']),
+  rule(READ, ['node.k8s.io'], ['runtimeclasses']),
+];
+
+export function bootstrapClusterRoles(): ClusterRole[] {
+  return [
+    clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
+    clusterRole('admin', [], {}, AGGREGATE_TO_ADMIN),
+    clusterRole('edit', [], { [AGGREGATE_TO_ADMIN]: 'true' }, AGGREGATE_TO_EDIT),
+    clusterRole('view', [], { [AGGREGATE_TO_EDIT]: 'true' }, AGGREGATE_TO_VIEW),
+    clusterRole('system:aggregate-to-admin', adminRules, { [AGGREGATE_TO_ADMIN]: 'true' }),
+    clusterRole('system:aggregate-to-edit', editRules, { [AGGREGATE_TO_EDIT]: 'true' }),
+    clusterRole('system:aggregate-to-view', viewRules, { [AGGREGATE_TO_VIEW]: 'true' }),
+    clusterRole('system:discovery', [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez',
+      '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])]),
+    clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
+    clusterRole('system:basic-user', [
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ]),
+    clusterRole('system:kube-scheduler', schedulerRules),
+    clusterRole('system:kube-controller-manager', controllerManagerRules),
+    clusterRole('system:node', nodeRules),
+  ];
+}
+
+export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
+  return [
+    binding('cluster-admin', 'cluster-admin', [group('system:masters')]),
+    binding('system:discovery', 'system:discovery', [group('system:authenticated')]),
+    binding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
+    binding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
+    binding('system:kube-scheduler', 'system:kube-scheduler', [user('system:kube-scheduler')]),
+    binding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
+    // upstream: no subjects; nodes are authorized by the Node authorizer (group system:nodes)
+    binding('system:node', 'system:node', []),
+  ];
+}
