@@ -19,6 +19,7 @@ import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, star
 import { timeUp, type UpTiming } from './lib/up-timing.js';
 import { printReport, type Report } from './lib/report.js';
 import { runWorkload, warmUp, type WorkloadOptions, type WorkloadResult } from './lib/workload.js';
+import { positiveIntOption } from './lib/options.js';
 
 const USAGE = `Usage: node dist/bench/api.js [--count 2000] [--watchers 50] [--concurrency 32]
   [--get-rounds 3] [--lists 50] [--rounds 3] [--redis-persistence everysec|none] [--skip-up]`;
@@ -49,11 +50,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const int = (name: string, v: string | undefined, dflt: number): number => {
-    if (v === undefined) return dflt;
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--${name}: want a positive integer, got "${v}"\n${USAGE}`);
-    return Number(v);
-  };
+  const int = (name: string, v: string | undefined, dflt: number): number => positiveIntOption(name, v, dflt, USAGE);
   const persistence = values['redis-persistence'] ?? 'everysec';
   if (persistence !== 'everysec' && persistence !== 'none') throw new Error(`--redis-persistence: want everysec or none\n${USAGE}`);
   return {

@@ -17,6 +17,7 @@ import { summarize, type Summary } from './lib/http-client.js';
 import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted } from './lib/processes.js';
 import { PodTracker } from './lib/pod-tracker.js';
 import { COMPONENTS, findComponents, LatencyProbe, ComponentSampler, type Component } from './lib/scale-probe.js';
+import { positiveIntOption } from './lib/options.js';
 
 const USAGE = `Usage: node dist/bench/scale.js [--nodes 100] [--replicas 3000] [--ready-timeout 240] [--delete-timeout 180] [--keep-data]`;
 
@@ -37,11 +38,7 @@ function parseOptions(): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const int = (name: string, v: string | undefined, dflt: number): number => {
-    if (v === undefined) return dflt;
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--${name}: want a positive integer, got "${v}"\n${USAGE}`);
-    return Number(v);
-  };
+  const int = (name: string, v: string | undefined, dflt: number): number => positiveIntOption(name, v, dflt, USAGE);
   return {
     nodes: int('nodes', values.nodes, 100),
     replicas: int('replicas', values.replicas, 3000),

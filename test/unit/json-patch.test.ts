@@ -2,8 +2,8 @@
 // Expected results and messages were checked against upstream's library (`kubectl patch --local
 // --type json` runs the same evanphx/json-patch v4 code).
 import type { ConfigMap, Pod } from 'kubernetes-types/core/v1.js';
-import { StatusError } from '../../apimachinery/errors.js';
 import { applyPatch, JSON_PATCH, patchTypeOf } from '../../server/patch/index.js';
+import { failure } from '../support/errors.js';
 
 const CONFIGMAP = { group: '', version: 'v1', kind: 'ConfigMap' };
 const POD = { group: '', version: 'v1', kind: 'Pod' };
@@ -17,15 +17,6 @@ const pod = (): Pod => ({
 const jsonPatch = <T extends object>(original: T, ops: unknown, schema = CONFIGMAP): T =>
   applyPatch(JSON_PATCH, original, typeof ops === 'string' ? ops : JSON.stringify(ops), schema);
 
-function failure(f: () => unknown): StatusError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 describe('operations', () => {
   test('add, remove, replace with escaped keys', () => {

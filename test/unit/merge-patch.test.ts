@@ -1,8 +1,8 @@
 // JSON merge patch (RFC 7386) with the bodies kubectl label, annotate and scale send. Results were
 // checked against upstream's library (`kubectl patch --local --type merge`).
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import { StatusError } from '../../apimachinery/errors.js';
 import { applyPatch, MERGE_PATCH } from '../../server/patch/index.js';
+import { failure } from '../support/errors.js';
 
 const DEPLOYMENT = { group: 'apps', version: 'v1', kind: 'Deployment' };
 
@@ -17,15 +17,6 @@ const deployment = (): Deployment => ({
 
 const merge = <T extends object>(original: T, patch: unknown): T => applyPatch(MERGE_PATCH, original, typeof patch === 'string' ? patch : JSON.stringify(patch), DEPLOYMENT);
 
-function failure(f: () => unknown): StatusError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 test('kubectl label / label-: sets and removes labels', () => {
   expect(merge(deployment(), { metadata: { labels: { env: 'prod' } } }).metadata!.labels).toEqual({ app: 'web', env: 'prod' });

@@ -2,8 +2,8 @@
 // against upstream's implementation (`kubectl patch --local`, which runs the same library).
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { StatusError } from '../../apimachinery/errors.js';
 import { applyPatch, applyStrategicMergePatch, STRATEGIC_MERGE_PATCH } from '../../server/patch/index.js';
+import { failure } from '../support/errors.js';
 
 const DEPLOYMENT = { group: 'apps', version: 'v1', kind: 'Deployment' };
 const SERVICE = { group: '', version: 'v1', kind: 'Service' };
@@ -54,15 +54,6 @@ function service(): Service {
 const smp = <T extends object>(original: T, patch: unknown, schema = DEPLOYMENT): T =>
   applyPatch(STRATEGIC_MERGE_PATCH, original, JSON.stringify(patch), schema);
 
-function failure(f: () => unknown): StatusError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 const podSpec = (d: Deployment) => d.spec!.template.spec!;
 
