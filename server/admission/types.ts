@@ -2,6 +2,7 @@
 // defaulting, before validation and storage (upstream's admission chain).
 import type { ResourceDefinition, KubeObject } from '../registry/types.js';
 import type { Registry } from '../generic/registry.js';
+import type { UserInfo } from '../auth/types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -16,6 +17,8 @@ export interface AdmissionRequest {
   oldObject?: KubeObject;
   dryRun: boolean;
   registry: Registry;
+  /** The requester; undefined only for the API server's own writes (bootstrap). */
+  user?: UserInfo;
 }
 
 export interface AdmissionPlugin {

@@ -17,6 +17,7 @@ import type { Registry } from './registry.js';
 import { selectionPredicate, type ListOptions, type SelectionPredicate } from './selection.js';
 import { deletionFor } from './deletion.js';
 import { recordUpdate } from '../apply/index.js';
+import type { UserInfo } from '../auth/types.js';
 
 export interface WriteOptions {
   dryRun: boolean;
@@ -25,6 +26,8 @@ export interface WriteOptions {
   userAgent?: string;
   /** Set by server-side apply, which has already recorded its managed fields. */
   operation?: 'Apply';
+  /** Who asks (admission plugins such as RBAC escalation checks and NodeRestriction read it). */
+  user?: UserInfo;
 }
 
 /** upstream's prefixFromUserAgent: "kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07" -> "kubectl". */
@@ -285,7 +288,7 @@ export class Store {
   }
 
   private admissionRequest(operation: Operation, subresource: string, namespace: string, name: string, object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: WriteOptions): AdmissionRequest {
-    return { operation, def: this.def, subresource, namespace, name, object, oldObject, dryRun: opts.dryRun, registry: this.registry };
+    return { operation, def: this.def, subresource, namespace, name, object, oldObject, dryRun: opts.dryRun, registry: this.registry, user: opts.user };
   }
 
   private async runAdmission(req: AdmissionRequest): Promise<void> {

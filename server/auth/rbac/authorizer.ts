@@ -4,19 +4,8 @@
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject } from 'kubernetes-types/rbac/v1.js';
 import { ruleAllows } from './rules.js';
 
-export interface UserInfo { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }
-
-export interface Attributes {
-  user: UserInfo;
-  verb: string;
-  namespace: string;
-  apiGroup: string;
-  resource: string;
-  subresource: string;
-  name: string;
-  resourceRequest: boolean;
-  path: string;
-}
+import type { Attributes, AuthorizationResult, Authorizer, UserInfo } from '../types.js';
+export type { Attributes, AuthorizationResult, Decision, UserInfo } from '../types.js';
 
 /** Getter functions over the current objects (e.g. backed by watch caches). */
 export interface RbacSource {
@@ -26,8 +15,6 @@ export interface RbacSource {
   getClusterRoleBindings(): ClusterRoleBinding[];
 }
 
-export type Decision = 'allow' | 'deny' | 'no-opinion';
-export interface AuthorizationResult { decision: Decision; reason: string }
 
 /** SelfSubjectRulesReview shapes (authorization.k8s.io/v1). */
 export interface ResourceRule { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }
@@ -68,7 +55,7 @@ interface VisitedRules {
   rules: PolicyRule[];
 }
 
-export class RBACAuthorizer {
+export class RBACAuthorizer implements Authorizer {
   constructor(private readonly source: RbacSource) {}
 
   /** Resolve a RoleRef to rules; throws a descriptive message when missing. */

@@ -1,0 +1,42 @@
+// The shapes authentication and authorization share (upstream's user.Info and
+// authorizer.Attributes): who is asking, and what they ask to do.
+
+/** An authenticated (or anonymous) requester, as upstream's user.Info. */
+export interface UserInfo {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+export const ANONYMOUS_USER = 'system:anonymous';
+export const GROUP_AUTHENTICATED = 'system:authenticated';
+export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
+export const GROUP_MASTERS = 'system:masters';
+export const GROUP_NODES = 'system:nodes';
+export const GROUP_SERVICE_ACCOUNTS = 'system:serviceaccounts';
+export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
+export const NODE_USER_PREFIX = 'system:node:';
+
+/** What a request asks to do, as upstream's authorizer.Attributes. */
+export interface Attributes {
+  user: UserInfo;
+  /** get, list, watch, create, update, patch, delete, deletecollection, or impersonate/bind/escalate/…; for non-resource paths the lower-case HTTP method mapped as upstream (get, post, put, …). */
+  verb: string;
+  namespace: string;
+  apiGroup: string;
+  apiVersion?: string;
+  resource: string;
+  subresource: string;
+  name: string;
+  resourceRequest: boolean;
+  /** The URL path, for non-resource requests. */
+  path: string;
+}
+
+export type Decision = 'allow' | 'deny' | 'no-opinion';
+export interface AuthorizationResult { decision: Decision; reason: string }
+
+export interface Authorizer {
+  authorize(a: Attributes): AuthorizationResult;
+}
