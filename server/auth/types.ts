@@ -40,3 +40,21 @@ export interface AuthorizationResult { decision: Decision; reason: string }
 export interface Authorizer {
   authorize(a: Attributes): AuthorizationResult;
 }
+
+/** SelfSubjectRulesReview's answer (authorization.k8s.io/v1 SubjectRulesReviewStatus). */
+export interface SubjectRules {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
+/** What the review resources (TokenReview, *AccessReview, *RulesReview) consult. */
+export interface AuthServices {
+  /** The whole authorization chain the server enforces (Node, then RBAC). */
+  authorizer: Authorizer;
+  /** Every rule the user holds in the namespace ("" = cluster-wide bindings only). */
+  rulesFor(user: UserInfo, namespace: string): SubjectRules;
+  /** Authenticates a bearer token as a request would be; undefined when it is not valid. */
+  authenticateToken(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined>;
+}

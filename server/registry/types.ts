@@ -5,6 +5,7 @@
 import type { ObjectMeta, DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import type { FieldError } from '../../apimachinery/errors.js';
 import type { Mutable } from '../../apimachinery/mutable.js';
+import type { AuthServices, UserInfo } from '../auth/types.js';
 export type { Mutable };
 
 /** Any API object as stored: apiVersion/kind/metadata plus whatever the kind carries. */
@@ -88,6 +89,18 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   table: { columns: TableColumn[]; row(obj: T): unknown[] };
   /** Present only where another version shares this resource's storage. */
   conversion?: StorageConversion<T>;
+  /**
+   * Create-only kinds computed per request and never stored (TokenReview, SelfSubjectReview,
+   * the access and rules reviews): a create answers 201 with what this returns.
+   */
+  review?: (obj: T, ctx: ReviewContext) => KubeObject | Promise<KubeObject>;
+}
+
+export interface ReviewContext {
+  user: UserInfo;
+  /** The namespace of the request path (LocalSubjectAccessReview), or "". */
+  namespace: string;
+  auth: AuthServices;
 }
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';

@@ -4,7 +4,7 @@
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject } from 'kubernetes-types/rbac/v1.js';
 import { ruleAllows } from './rules.js';
 
-import type { Attributes, AuthorizationResult, Authorizer, UserInfo } from '../types.js';
+import type { Attributes, AuthorizationResult, Authorizer, SubjectRules, UserInfo } from '../types.js';
 export type { Attributes, AuthorizationResult, Decision, UserInfo } from '../types.js';
 
 /** Getter functions over the current objects (e.g. backed by watch caches). */
@@ -16,10 +16,8 @@ export interface RbacSource {
 }
 
 
-/** SelfSubjectRulesReview shapes (authorization.k8s.io/v1). */
-export interface ResourceRule { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }
-export interface NonResourceRule { verbs: string[]; nonResourceURLs?: string[] }
-export interface SubjectRules { resourceRules: ResourceRule[]; nonResourceRules: NonResourceRule[]; incomplete: boolean; evaluationError?: string }
+export type { SubjectRules } from '../types.js';
+type ResourceRule = SubjectRules['resourceRules'][number];
 
 const SA_PREFIX = 'system:serviceaccount:';
 
