@@ -1,7 +1,9 @@
 // `podium agent`: the node agent on its own (what `podium up --runtime simulated` runs as a child).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { logger } from '../apimachinery/log.js';
-import { Agent } from '../node-agent/agent.js';
-import { ApiClient, connectionFromKubeconfig } from '../node-agent/api.js';
+import { Agent, simulatedNodeName } from '../node-agent/agent.js';
+import { ApiClient, connectionFromKubeconfig, type ApiConnection } from '../node-agent/api.js';
 import type { AgentFlags } from './flags.js';
 import { watchParent } from './supervisor.js';
 
@@ -13,8 +15,19 @@ export async function runAgent(f: AgentFlags): Promise<number> {
     log.error('the docker runtime is not available yet; use --runtime simulated');
     return 1;
   }
-  const api = f.server ? ApiClient.fromBaseUrl(f.server) : new ApiClient(connectionFromKubeconfig(f.kubeconfig!));
-  const agent = new Agent({ api, runtime: f.runtime, nodes: f.nodes, nodeNamePrefix: f.nodeNamePrefix, firstNodeIndex: f.firstNodeIndex });
+  const conn: ApiConnection = f.server ? { server: f.server } : connectionFromKubeconfig(f.kubeconfig!);
+  let nodeClients: Map<string, ApiClient> | undefined;
+  try {
+    nodeClients = f.nodeCredentialsDir ? nodeIdentityClients(f, conn) : undefined;
+  } catch (err) {
+    log.error('cannot load node credentials', { dir: f.nodeCredentialsDir, error: (err as Error).message });
+    return 1;
+  }
+  // With per-node identities the shared pod watch runs as the first node (nodes may list and
+  // watch every pod); otherwise everything uses the kubeconfig's credentials.
+  const api = nodeClients ? [...nodeClients.values()][0] : new ApiClient(conn);
+  const clientFor = nodeClients ? (name: string): ApiClient => nodeClients.get(name) ?? api : undefined;
+  const agent = new Agent({ api, clientFor, runtime: f.runtime, nodes: f.nodes, nodeNamePrefix: f.nodeNamePrefix, firstNodeIndex: f.firstNodeIndex });
 
   let stop: (why: string) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {
@@ -40,6 +53,24 @@ export async function runAgent(f: AgentFlags): Promise<number> {
   await agent.start();
   log.info('node agent running', { runtime: f.runtime, nodes: f.nodes, prefix: f.nodeNamePrefix });
   const code = await stopped;
-  api.close();
+  if (nodeClients) for (const c of nodeClients.values()) c.close();
+  else api.close();
   return code;
+}
+
+/**
+ * One client per hosted node, each with that node's certificate from `<dir>/<nodeName>.crt` and
+ * `.key` (issued by `podium up`) and the kubeconfig's server and CA, in node order.
+ */
+function nodeIdentityClients(f: AgentFlags, base: ApiConnection): Map<string, ApiClient> {
+  const dir = f.nodeCredentialsDir!;
+  const clients = new Map<string, ApiClient>();
+  for (let i = 0; i < f.nodes; i++) {
+    const name = simulatedNodeName(f.nodeNamePrefix, f.firstNodeIndex + i);
+    const cert = readFileSync(join(dir, `${name}.crt`));
+    const key = readFileSync(join(dir, `${name}.key`));
+    // The kubeconfig's own credentials (cert or token) must not ride along: the node is the subject.
+    clients.set(name, new ApiClient({ server: base.server, ca: base.ca, insecureSkipTlsVerify: base.insecureSkipTlsVerify, cert, key }));
+  }
+  return clients;
 }

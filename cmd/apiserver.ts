@@ -22,6 +22,12 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
     serviceClusterIpRange: f.serviceClusterIpRange,
     serviceNodePortRange: f.serviceNodePortRange,
     eventWindow: f.eventWindow,
+    authorizationModes: f.authorizationModes,
+    anonymousAuth: f.anonymousAuth,
+    tokenAuthFile: f.tokenAuthFile,
+    serviceAccountIssuer: f.serviceAccountIssuer,
+    auditLogPath: f.auditLogPath,
+    encryptionProviderConfig: f.encryptionProviderConfig,
   };
   log.v(1, 'starting', { ...options, redisUrl: undefined });
   const server = await startApiServer(options);

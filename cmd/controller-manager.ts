@@ -1,7 +1,8 @@
 // `podium controller-manager`: the controllers, talking to the API server through a kubeconfig.
 import { logger } from '../apimachinery/log.js';
 import { ApiClient } from '../controllers/framework/client.js';
-import { runControllerManager } from '../controllers/manager.js';
+import { runControllerManager, selectControllers } from '../controllers/manager.js';
+import { allControllers } from '../controllers/index.js';
 import { setLocalPathDataDir } from '../controllers/local-path-provisioner.js';
 import { dirname } from 'node:path';
 import type { ControllerManagerFlags } from './flags.js';
@@ -21,8 +22,9 @@ export async function runControllerManagerCommand(f: ControllerManagerFlags): Pr
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   watchParent(() => shutdown('supervising podium process exited'));
-  log.info('starting', { kubeconfig: f.kubeconfig, leaderElect: f.leaderElect });
-  const ok = await runControllerManager({ client, leaderElect: f.leaderElect }, abort.signal);
+  const controllers = selectControllers(allControllers(), f.controllers);
+  log.info('starting', { kubeconfig: f.kubeconfig, leaderElect: f.leaderElect, controllers: controllers.map((c) => c.name) });
+  const ok = await runControllerManager({ client, leaderElect: f.leaderElect, controllers }, abort.signal);
   // Like kube-controller-manager, a lost lease is fatal: the supervisor restarts us as a candidate.
   return ok ? 0 : 1;
 }

@@ -19,6 +19,8 @@ export interface UpFlags {
   runtime: Runtime;
   nodes: number;
   ingressPort?: number;
+  auditLogPath?: string;
+  tokenAuthFile?: string;
   verbosity: number;
 }
 
@@ -33,14 +35,25 @@ export interface ApiServerFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   eventWindow: number;
+  /** Authorizers in order, as upstream's --authorization-mode (AlwaysAllow, Node, RBAC). */
+  authorizationModes: AuthorizationMode[];
+  anonymousAuth: boolean;
+  tokenAuthFile?: string;
+  serviceAccountIssuer: string;
+  auditLogPath?: string;
+  encryptionProviderConfig?: string;
   verbosity: number;
 }
+
+export type AuthorizationMode = 'AlwaysAllow' | 'Node' | 'RBAC';
 
 export interface ControllerManagerFlags {
   kubeconfig: string;
   /** Where the local-path provisioner puts volumes (<dir>/volumes); default: the kubeconfig's directory. */
   dataDir?: string;
   leaderElect: boolean;
+  /** upstream's --controllers list ("*", "name", "-name"). */
+  controllers: string[];
   verbosity: number;
 }
 
@@ -52,6 +65,12 @@ export interface AgentFlags {
   nodes: number;
   nodeNamePrefix: string;
   firstNodeIndex: number;
+  /**
+   * A directory of <nodeName>.crt/<nodeName>.key client certificates (CN system:node:<name>,
+   * O system:nodes): each node then talks to the server as itself, over the --kubeconfig's
+   * server and CA. Without it every node uses the kubeconfig's credentials.
+   */
+  nodeCredentialsDir?: string;
   verbosity: number;
 }
 
@@ -108,6 +127,8 @@ export function parseUpFlags(args: string[]): UpFlags {
     runtime: str,
     nodes: str,
     'ingress-port': str,
+    'audit-log-path': str,
+    'token-auth-file': str,
   });
   return {
     // Same default as the .gitignore'd ".podium*/" so a casual `podium up` in a checkout stays untracked.
@@ -119,6 +140,8 @@ export function parseUpFlags(args: string[]): UpFlags {
     runtime: choiceFlag('runtime', f.runtime, ['docker', 'simulated', 'none'] as const, 'simulated'),
     nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
     ingressPort: f['ingress-port'] === undefined ? undefined : intFlag('ingress-port', f['ingress-port'], 0, 1, 65535),
+    auditLogPath: f['audit-log-path'] === undefined || f['audit-log-path'] === '-' ? f['audit-log-path'] : resolve(f['audit-log-path']),
+    tokenAuthFile: f['token-auth-file'] === undefined ? undefined : resolve(f['token-auth-file']),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }
@@ -135,6 +158,12 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     'service-cluster-ip-range': str,
     'service-node-port-range': str,
     'event-window': str,
+    'authorization-mode': str,
+    'anonymous-auth': str,
+    'token-auth-file': str,
+    'service-account-issuer': str,
+    'audit-log-path': str,
+    'encryption-provider-config': str,
   });
   const redisUrl = f['redis-url'];
   if (!redisUrl) throw new UsageError('--redis-url is required (podium up starts a Redis for you)');
@@ -150,8 +179,26 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     serviceClusterIpRange: cidrFlag('service-cluster-ip-range', f['service-cluster-ip-range'], '10.96.0.0/16'),
     serviceNodePortRange: portRangeFlag('service-node-port-range', f['service-node-port-range'], '30000-32767'),
     eventWindow: intFlag('event-window', f['event-window'], 10000, 1),
+    authorizationModes: authorizationModesFlag(f['authorization-mode']),
+    // Upstream defaults to true (anonymous requests then meet RBAC as system:anonymous); Podium
+    // answers them 401 unless asked, and always serves the health and version endpoints.
+    anonymousAuth: choiceFlag('anonymous-auth', f['anonymous-auth'], ['true', 'false'] as const, 'false') === 'true',
+    tokenAuthFile: abs(f['token-auth-file']),
+    serviceAccountIssuer: f['service-account-issuer'] ?? 'https://kubernetes.default.svc.cluster.local',
+    auditLogPath: f['audit-log-path'] === '-' ? '-' : abs(f['audit-log-path']),
+    encryptionProviderConfig: abs(f['encryption-provider-config']),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
+}
+
+function authorizationModesFlag(value: string | undefined): AuthorizationMode[] {
+  const modes = (value ?? 'Node,RBAC').split(',').map((m) => m.trim());
+  const known: AuthorizationMode[] = ['AlwaysAllow', 'Node', 'RBAC'];
+  for (const m of modes) {
+    if (!(known as string[]).includes(m)) throw new UsageError(`--authorization-mode: want a comma-separated list of ${known.join(', ')}, got "${value}"`);
+  }
+  if (new Set(modes).size !== modes.length) throw new UsageError(`--authorization-mode: "${value}" names a mode twice`);
+  return modes as AuthorizationMode[];
 }
 
 export function parseAgentFlags(args: string[]): AgentFlags {
@@ -162,6 +209,7 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     nodes: str,
     'node-name-prefix': str,
     'first-node-index': str,
+    'node-credentials-dir': str,
   });
   const kubeconfig = f.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig && !f.server) throw new UsageError('--kubeconfig (or KUBECONFIG) or --server is required');
@@ -174,7 +222,33 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
     nodeNamePrefix: prefix,
     firstNodeIndex: intFlag('first-node-index', f['first-node-index'], 0, 0, 100000),
+    nodeCredentialsDir: f['node-credentials-dir'] ? resolve(f['node-credentials-dir']) : undefined,
     verbosity: intFlag('v', f.v, 0, 0, 10),
+  };
+}
+
+export interface KubeconfigFlags {
+  user: string;
+  groups: string[];
+  dataDir: string;
+  server?: string;
+  out?: string;
+}
+
+export function parseKubeconfigFlags(args: string[]): KubeconfigFlags {
+  let values: { user?: string; group?: string[]; 'data-dir'?: string; server?: string; out?: string };
+  try {
+    values = parseArgs({ args, options: { user: str, group: { type: 'string', multiple: true }, 'data-dir': str, server: str, out: str }, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (!values.user) throw new UsageError('--user is required');
+  return {
+    user: values.user,
+    groups: values.group ?? [],
+    dataDir: resolve(values['data-dir'] ?? '.podium'),
+    server: values.server,
+    out: values.out === undefined ? undefined : resolve(values.out),
   };
 }
 
@@ -184,12 +258,13 @@ export function parseVersionFlags(args: string[]): { verbosity: number } {
 }
 
 export function parseControllerManagerFlags(args: string[]): ControllerManagerFlags {
-  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str });
+  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str, controllers: str });
   if (!f.kubeconfig) throw new UsageError('--kubeconfig is required');
   return {
     kubeconfig: resolve(f.kubeconfig),
     dataDir: f['data-dir'] ? resolve(f['data-dir']) : undefined,
     leaderElect: choiceFlag('leader-elect', f['leader-elect'], ['true', 'false'] as const, 'true') === 'true',
+    controllers: (f.controllers ?? '*').split(',').map((c) => c.trim()).filter(Boolean),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger, setVerbosity } from '../apimachinery/log.js';
-import { parseAgentFlags, parseApiServerFlags, parseControllerManagerFlags, parseSchedulerFlags, parseUpFlags, parseVersionFlags, UsageError } from './flags.js';
+import { parseAgentFlags, parseApiServerFlags, parseControllerManagerFlags, parseKubeconfigFlags, parseSchedulerFlags, parseUpFlags, parseVersionFlags, UsageError } from './flags.js';
 
 const USAGE = `Usage: podium <command> [flags]
 
@@ -14,19 +14,26 @@ Commands:
   up          run a whole cluster: Redis, API server and the other components, supervised
               --data-dir DIR (default .podium)  --port N (6443)  --redis-url URL
               --redis-appendfsync everysec|always|no  --runtime docker|simulated|none
-              --nodes N  --ingress-port N  --v N
+              --nodes N  --ingress-port N  --audit-log-path F  --token-auth-file F  --v N
   apiserver   run the API server alone
               --redis-url URL (required)  --port N (6443)  --bind-address IP (127.0.0.1)
               --tls-cert-file F  --tls-private-key-file F  --client-ca-file F  --data-dir DIR
               --service-cluster-ip-range CIDR (10.96.0.0/16)
               --service-node-port-range A-B (30000-32767)  --event-window N  --v N
+              --authorization-mode LIST (Node,RBAC; or AlwaysAllow)  --anonymous-auth true|false (false)
+              --token-auth-file F (CSV: token,user,uid,"group1,group2")  --service-account-issuer URL
+              --audit-log-path F|-  --encryption-provider-config F (default DIR/pki/encryption-config.yaml)
   controller-manager  run the controllers (replicaset, deployment, namespace, garbage collector, ...)
-              --kubeconfig F (required)  --leader-elect true|false (true)  --v N
+              --kubeconfig F (required)  --leader-elect true|false (true)
+              --controllers LIST (*; e.g. "*,-deployment" or "namespace,serviceaccount")  --v N
   scheduler   run the scheduler (binds pending pods to nodes)
               --kubeconfig F (required)  --v N
   agent       run a node agent (the kubelet) for one or more nodes
               --kubeconfig F (or KUBECONFIG) | --server URL  --runtime simulated|docker (simulated)
               --nodes N (1)  --node-name-prefix P (sim-)  --first-node-index N (0)  --v N
+  kubeconfig  print a kubeconfig for another user, with a client certificate from the cluster CA
+              --user NAME (required)  --group G (repeatable)  --data-dir DIR (.podium)
+              --server URL (from DIR/kubeconfig)  --out FILE (stdout)
   version     print the version
 `;
 
@@ -81,6 +88,10 @@ async function main(argv: string[]): Promise<number> {
       applyVerbosity(flags.verbosity);
       const { runAgent } = await import('./agent.js');
       return runAgent(flags);
+    }
+    case 'kubeconfig': {
+      const { runUserKubeconfig } = await import('./user-kubeconfig.js');
+      return runUserKubeconfig(parseKubeconfigFlags(args));
     }
     case 'version':
     case '--version':

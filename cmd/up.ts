@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../apimachinery/log.js';
-import { ensurePki, type Pki } from '../server/pki.js';
+import { ensurePki, issueClientCertificate, type Pki } from '../server/pki.js';
 import type { UpFlags } from './flags.js';
 import { buildKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { startManagedRedis, type ManagedRedis } from './redis.js';
@@ -88,6 +88,8 @@ export async function runUp(f: UpFlags): Promise<number> {
         '--tls-cert-file', pki.files.servingCert,
         '--tls-private-key-file', pki.files.servingKey,
         '--client-ca-file', pki.files.caCert,
+        ...(f.auditLogPath ? ['--audit-log-path', f.auditLogPath] : []),
+        ...(f.tokenAuthFile ? ['--token-auth-file', f.tokenAuthFile] : []),
         '--v', String(f.verbosity),
       ]),
       supervisorLog,
@@ -96,29 +98,40 @@ export async function runUp(f: UpFlags): Promise<number> {
     apiserver.start();
     await waitForReadyz(f.port, pki, aborted.signal);
 
-    // --runtime none is the API server on its own (what kubectl-api.sh and kubectl-apply.sh are
-    // specified against): nothing acts on the objects. Every other runtime gets the whole
-    // control plane.
+    // Each component gets its own identity, bound to only what it needs (never system:masters).
+    const identity = (name: string, user: string) => componentKubeconfig(pki, server, join(dataDir, `${name}.kubeconfig`), user, []);
+    const controllerManagerKubeconfig = await identity('controller-manager', 'system:kube-controller-manager');
+    // --runtime none is the API server with only the controllers that keep the cluster's own
+    // bookkeeping (namespaces, service accounts, root CA, RBAC aggregation, garbage collection):
+    // nothing acts on workloads, which is what kubectl-api.sh and kubectl-apply.sh are specified
+    // against, while security.sh gets the default service accounts a cluster always has.
+    const controllers = f.runtime === 'none' ? BOOKKEEPING_CONTROLLERS : '*';
+    const controllerManager = new SupervisedChild(
+      // Measured in bench/scale (3000 pods, namespace deleted at once): the live heap after a full
+      // collection is ~42 MB, but under the burst of watch events V8 let garbage reach 180 MB
+      // before collecting (282-307 MB RSS). A heap limit makes it collect sooner; the limit
+      // leaves ~3x headroom over that live set.
+      podiumChild('controller-manager', ['--kubeconfig', controllerManagerKubeconfig, '--data-dir', f.dataDir, '--controllers', controllers, '--v', String(f.verbosity)], ['--max-old-space-size=128']),
+      supervisorLog,
+    );
+    components.push(controllerManager);
+    controllerManager.start();
+
     if (f.runtime !== 'none') {
-      const controllerManager = new SupervisedChild(
-        // Measured in bench/scale (3000 pods, namespace deleted at once): the live heap after a full
-        // collection is ~42 MB, but under the burst of watch events V8 let garbage reach 180 MB
-        // before collecting (282-307 MB RSS). A heap limit makes it collect sooner; the limit
-        // leaves ~3x headroom over that live set.
-        podiumChild('controller-manager', ['--kubeconfig', kubeconfigPath, '--data-dir', f.dataDir, '--v', String(f.verbosity)], ['--max-old-space-size=128']),
-        supervisorLog,
-      );
-      components.push(controllerManager);
-      controllerManager.start();
-      const scheduler = new SupervisedChild(podiumChild('scheduler', ['--kubeconfig', kubeconfigPath, '--v', String(f.verbosity)]), supervisorLog);
+      const schedulerKubeconfig = await identity('scheduler', 'system:kube-scheduler');
+      const scheduler = new SupervisedChild(podiumChild('scheduler', ['--kubeconfig', schedulerKubeconfig, '--v', String(f.verbosity)]), supervisorLog);
       components.push(scheduler);
       scheduler.start();
     }
 
     if (f.runtime === 'simulated') {
-      // One agent process hosts every simulated node: they are cheap, and one pod watch serves them all.
+      // One agent process hosts every simulated node: they are cheap, and one pod watch serves them
+      // all. Each node still acts as itself (system:node:<name>), so the Node authorizer applies.
+      const nodeNames = Array.from({ length: f.nodes }, (_, i) => `sim-${i}`);
+      const credentialsDir = await nodeCredentials(pki, nodeNames);
+      const agentKubeconfig = await componentKubeconfig(pki, server, join(dataDir, 'agent.kubeconfig'), `system:node:${nodeNames[0]}`, ['system:nodes']);
       const agent = new SupervisedChild(
-        podiumChild('agent', ['--kubeconfig', kubeconfigPath, '--runtime', 'simulated', '--nodes', String(f.nodes), '--v', String(f.verbosity)]),
+        podiumChild('agent', ['--kubeconfig', agentKubeconfig, '--node-credentials-dir', credentialsDir, '--runtime', 'simulated', '--nodes', String(f.nodes), '--v', String(f.verbosity)]),
         supervisorLog,
       );
       components.push(agent);
@@ -144,6 +157,27 @@ export async function runUp(f: UpFlags): Promise<number> {
   return 0;
 }
 
+const BOOKKEEPING_CONTROLLERS = 'namespace,serviceaccount,root-ca-cert-publisher,clusterrole-aggregation,garbage-collector';
+
+/** Writes a kubeconfig for one component's own identity (a client certificate from the cluster CA). */
+async function componentKubeconfig(pki: Pki, server: string, path: string, user: string, groups: string[]): Promise<string> {
+  const cert = await issueClientCertificate(pki.files.dir, user, groups);
+  await writeKubeconfig(path, buildKubeconfig({ server, caCertPem: pki.caCertPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, userName: user }));
+  return path;
+}
+
+/** `<node>.crt`/`<node>.key` per simulated node, for the agent's --node-credentials-dir. */
+async function nodeCredentials(pki: Pki, nodeNames: string[]): Promise<string> {
+  const dir = join(pki.files.dir, 'nodes');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const name of nodeNames) {
+    const cert = await issueClientCertificate(pki.files.dir, `system:node:${name}`, ['system:nodes']);
+    await writeFile(join(dir, `${name}.crt`), cert.certPem, { mode: 0o600 });
+    await writeFile(join(dir, `${name}.key`), cert.keyPem, { mode: 0o600 });
+  }
+  return dir;
+}
+
 /** A child running this same program, e.g. `node dist/cmd/podium.js apiserver ...`. */
 export function podiumChild(subcommand: string, args: string[], extraNodeFlags: string[] = []): { name: string; command: string; args: string[]; output: 'inherit' } {
   const entry = fileURLToPath(new URL('./podium.js', import.meta.url));
@@ -153,7 +187,7 @@ export function podiumChild(subcommand: string, args: string[], extraNodeFlags: 
 }
 
 function noteUnimplementedFlags(f: UpFlags): void {
-  if (f.runtime === 'none') log.info('--runtime none: the API server alone (no controller manager, scheduler or node agent)');
+  if (f.runtime === 'none') log.info('--runtime none: the API server and the bookkeeping controllers (no workload controllers, scheduler or node agent)');
   else if (f.runtime === 'docker') log.info('the docker runtime comes later: controllers and scheduler run, but no node agent (use --runtime simulated)');
   if (f.nodes !== 1 && f.runtime !== 'simulated') log.info('--nodes only applies to --runtime simulated', { nodes: f.nodes });
   if (f.ingressPort !== undefined) log.info('--ingress-port is accepted but not meaningful yet', { ingressPort: f.ingressPort });

@@ -17,6 +17,7 @@ import { NodeLifecycleController } from './node-lifecycle.js';
 import { DisruptionController } from './disruption.js';
 import { PersistentVolumeBinderController } from './persistentvolume-binder.js';
 import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler.js';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation.js';
 
 export function allControllers(): Controller[] {
   return [
@@ -37,5 +38,6 @@ export function allControllers(): Controller[] {
     new DisruptionController(),
     new PersistentVolumeBinderController(),
     new HorizontalPodAutoscalerController(),
+    new ClusterRoleAggregationController(),
   ];
 }

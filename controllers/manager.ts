@@ -21,6 +21,20 @@ export interface ManagerOptions {
   log?: Logger;
 }
 
+/**
+ * upstream's --controllers: "*" enables every controller, "name" one more, "-name" disables
+ * one. Unknown names are an error, so a typo does not silently run nothing.
+ */
+export function selectControllers(all: Controller[], spec: string[]): Controller[] {
+  const known = new Set(all.map((c) => c.name));
+  for (const item of spec) {
+    const name = item.replace(/^-/, '');
+    if (name !== '*' && !known.has(name)) throw new Error(`--controllers: unknown controller "${name}" (known: ${[...known].join(', ')})`);
+  }
+  const star = spec.includes('*');
+  return all.filter((c) => !spec.includes(`-${c.name}`) && (star || spec.includes(c.name)));
+}
+
 /** Runs until the signal aborts. Returns false when leadership was lost (the caller should exit). */
 export async function runControllerManager(opts: ManagerOptions, signal: AbortSignal): Promise<boolean> {
   const log = opts.log ?? logger('controller-manager');

@@ -17,7 +17,13 @@ const log = logger('agent');
 const RELIST_DELAY_MS = 1000;
 
 export interface AgentOptions {
+  /** The shared pod list+watch, and every node's writes unless `clientFor` is given. */
   api: ApiClient;
+  /**
+   * Each node's own client (credentials system:node:<name>): registration, heartbeats, pod
+   * status and pod deletes of that node go through it. Without it all nodes share `api`.
+   */
+  clientFor?: (nodeName: string) => ApiClient;
   runtime: 'simulated';
   nodes: number;
   nodeNamePrefix?: string;
@@ -26,6 +32,11 @@ export interface AgentOptions {
   capacity?: NodeConfig['capacity'];
   heartbeat?: HeartbeatOptions;
   backoff?: BackoffPolicy;
+}
+
+/** The name of the simulated node at `index` (what --node-name-prefix and --first-node-index produce). */
+export function simulatedNodeName(prefix: string, index: number): string {
+  return `${prefix}${index}`;
 }
 
 interface AgentNode {
@@ -43,7 +54,7 @@ export class Agent {
   private readonly known = new Map<string, string>(); // pod uid -> node name
 
   constructor(private readonly o: AgentOptions) {
-    this.status = new StatusManager(o.api);
+    this.status = new StatusManager(o.api, o.clientFor);
   }
 
   async start(): Promise<void> {
@@ -52,10 +63,11 @@ export class Agent {
     await Promise.all(
       Array.from({ length: this.o.nodes }, async (_, i) => {
         const index = first + i;
-        const name = `${prefix}${index}`;
+        const name = simulatedNodeName(prefix, index);
+        const api = this.o.clientFor?.(name) ?? this.o.api;
         const { internalIP, podCIDR } = simulatedNodeAddresses(index);
         const runtime = new SimulatedRuntime({ podCIDR, backoff: this.o.backoff });
-        const node = await registerNode(this.o.api, {
+        const node = await registerNode(api, {
           name,
           internalIP,
           podCIDR,
@@ -64,9 +76,9 @@ export class Agent {
           runtimeVersion: runtime.version,
           instanceType: 'podium-simulated',
         });
-        const heartbeat = new NodeHeartbeat(this.o.api, node, this.o.heartbeat);
+        const heartbeat = new NodeHeartbeat(api, node, this.o.heartbeat);
         await heartbeat.start();
-        const workers = new PodWorkers({ nodeName: name, hostIP: internalIP, api: this.o.api, runtime, status: this.status });
+        const workers = new PodWorkers({ nodeName: name, hostIP: internalIP, api, runtime, status: this.status });
         this.nodes.set(name, { name, runtime, workers, heartbeat });
       }),
     );

@@ -14,7 +14,15 @@ export class StatusManager {
   private readonly sent = new Map<string, MutablePodStatus>();
   patches = 0;
 
-  constructor(private readonly api: ApiClient) {}
+  /**
+   * `clientFor` picks the client of the node a pod is bound to, so each simulated node writes
+   * its pods' status as itself (the Node authorizer and NodeRestriction require it); without
+   * it every write goes through `api`.
+   */
+  constructor(
+    private readonly api: ApiClient,
+    private readonly clientFor?: (nodeName: string) => ApiClient,
+  ) {}
 
   /** The pod's status with the agent's own unacknowledged writes laid over it. */
   knownStatus(pod: Pod): PodStatus | undefined {
@@ -37,7 +45,8 @@ export class StatusManager {
     const path = `/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/status`;
     try {
       // The uid makes a patch meant for a deleted pod fail on a new pod of the same name.
-      await this.api.strategicPatch(path, { metadata: { uid }, status });
+      const api = this.clientFor?.(pod.spec?.nodeName ?? '') ?? this.api;
+      await api.strategicPatch(path, { metadata: { uid }, status });
       this.patches++;
       this.sent.set(uid, status);
       log.v(3, 'patched pod status', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, phase: status.phase });

@@ -50,6 +50,8 @@ const autoscalingV1 = 'io.k8s.api.autoscaling.v1.';
 const autoscalingV2 = 'io.k8s.api.autoscaling.v2.';
 const storage = 'io.k8s.api.storage.v1.';
 const rbac = 'io.k8s.api.rbac.v1.';
+const authentication = 'io.k8s.api.authentication.v1.';
+const authorization = 'io.k8s.api.authorization.v1.';
 
 const containerFields: Record<string, FieldPatchMetadata> = {
   command: atomic,
@@ -239,6 +241,16 @@ const TABLE: Record<string, DefinitionPatchMetadata> = {
 
   // storage/v1
   [`${storage}StorageClass`]: fields({ mountOptions: atomic, allowedTopologies: atomic }),
+
+  // authentication.k8s.io/v1
+  [`${authentication}TokenRequestSpec`]: fields({ audiences: atomic }),
+  [`${authentication}TokenReviewSpec`]: fields({ audiences: atomic }),
+  [`${authentication}TokenReviewStatus`]: fields({ audiences: atomic }),
+  [`${authentication}UserInfo`]: fields({ groups: atomic }),
+  [`${authorization}NonResourceRule`]: fields({ verbs: atomic, nonResourceURLs: atomic }),
+  [`${authorization}ResourceRule`]: fields({ apiGroups: atomic, resourceNames: atomic }),
+  [`${authorization}SubjectAccessReviewSpec`]: fields({ groups: atomic }),
+  [`${authorization}SubjectRulesReviewStatus`]: fields({ resourceRules: atomic, nonResourceRules: atomic }),
 
   // rbac/v1
   [`${rbac}Role`]: fields({ rules: atomic }),

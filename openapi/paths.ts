@@ -209,6 +209,14 @@ function extraSubresources(def: ResourceDefinition, s: Subject, item: string, pa
       responses: responses(text, '200'), produces: ['text/plain', 'application/json'],
     })]));
   }
+  if (def.group === '' && def.plural === 'serviceaccounts') {
+    const payload = ref(must(definitionNameFor('authentication.k8s.io', 'v1', 'TokenRequest'), 'TokenRequest'));
+    out.push(hoist(`${item}/token`, [op(s, 'post', 'create', '{scope}{kind}Token', {
+      description: `create token of a ${s.kind}`, action: 'post', gvk: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
+      parameters: [...pathParams, P.pretty, ...writeParameters()],
+      body: { payload, required: true, contentTypes: ['*/*'] }, responses: responses(payload, '200', '201', '202'), produces: JSON_ONLY,
+    })]));
+  }
   if (def.group === '' && def.plural === 'namespaces') {
     const payload = ref(must(definitionNameFor('', 'v1', 'Namespace'), 'Namespace'));
     out.push(hoist(`${item}/finalize`, [op(s, 'put', 'replace', '{scope}{kind}Finalize', {
@@ -226,9 +234,10 @@ export function resourcePaths(def: ResourceDefinition): PathItem[] {
   const gvk: Gvk = { group: def.group, version: def.version, kind: def.kind };
   const kindRef = ref(must(definitionNameFor(def.group, def.version, def.kind), `${def.group}/${def.version} ${def.kind}`));
   const listKind = def.listKind ?? `${def.kind}List`;
-  const listRef = ref(must(definitionNameFor(def.group, def.version, listKind), `${def.group}/${def.version} ${listKind}`));
-  const watchEvent = ref(`${META}WatchEvent`);
   const verbs = new Set<string>(def.verbs ?? ALL_VERBS);
+  // Create-only kinds (the reviews) have no list type.
+  const listRef = verbs.has('list') || verbs.has('watch') ? ref(must(definitionNameFor(def.group, def.version, listKind), `${def.group}/${def.version} ${listKind}`)) : ref(STATUS);
+  const watchEvent = ref(`${META}WatchEvent`);
   const watchable = verbs.has('watch');
   const ns = def.namespaced ? [pathParameter('namespace', 'object name and auth scope, such as for teams and projects')] : [];
   const named = [pathParameter('name', `name of the ${def.kind}`), ...ns];

@@ -17,6 +17,7 @@ const EXTRA_SUBRESOURCES: Record<string, SubresourceInfo[]> = {
     { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   ],
   '/namespaces': [{ name: 'finalize', kind: 'Namespace', verbs: ['update'] }],
+  '/serviceaccounts': [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
 };
 
 function subresourcesOf(def: ResourceDefinition): SubresourceInfo[] {

@@ -18,7 +18,7 @@ export interface LeaderElectionConfig {
 
 export const DEFAULT_LEADER_ELECTION: Omit<LeaderElectionConfig, 'identity'> = {
   namespace: 'kube-system',
-  name: 'podium-controller-manager',
+  name: 'kube-controller-manager',
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,

@@ -57,4 +57,6 @@ export interface AuthServices {
   rulesFor(user: UserInfo, namespace: string): SubjectRules;
   /** Authenticates a bearer token as a request would be; undefined when it is not valid. */
   authenticateToken(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined>;
+  /** serviceaccounts/token: a TokenRequest answered with a signed token. */
+  requestToken(namespace: string, serviceAccount: string, body: object): Promise<object>;
 }

@@ -195,12 +195,14 @@ export class Store {
       strategy.defaults?.(obj);
       const errs = [...(strategy.validateStatusUpdate?.(obj, old) ?? [])];
       if (errs.length) throw invalid(this.def.kind, this.def.group, old.metadata!.name!, errs);
+      await this.admitSubresource(subresource, obj, old, opts);
     } else if (subresource === 'finalize') {
       // Namespace finalize (upstream's finalizeStrategy): only spec.finalizers may change.
       obj = structuredClone(old);
       const finalizers = (next.spec as { finalizers?: string[] } | undefined)?.finalizers;
       obj.spec = { ...(old.spec as object), finalizers };
       if (!finalizers?.length) delete (obj.spec as { finalizers?: string[] }).finalizers;
+      await this.admitSubresource(subresource, obj, old, opts);
     } else {
       obj = next;
       const meta = (obj.metadata ??= {});
@@ -223,6 +225,13 @@ export class Store {
     // Managed fields a write leaves out are kept (upstream resets them only for [{}]).
     if (!obj.metadata!.managedFields?.length && old.metadata!.managedFields) obj.metadata!.managedFields = old.metadata!.managedFields;
     return obj;
+  }
+
+  /** Subresource writes meet admission too (NodeRestriction holds a node to its own pods' status). */
+  private async admitSubresource(subresource: string, obj: KubeObject, old: KubeObject, opts: WriteOptions): Promise<void> {
+    const req = this.admissionRequest('UPDATE', subresource, old.metadata!.namespace ?? '', old.metadata!.name!, obj, old, opts);
+    await this.runAdmission(req);
+    await this.runValidation(req);
   }
 
   /** Every non-apply write gives the fields it changed to its manager (operation Update). */

@@ -24,6 +24,7 @@ import { decodeApplyBody } from '../apply/index.js';
 import { duplicateFields } from './duplicate-fields.js';
 import { addWarning } from './respond.js';
 import type { ResourceDefinition } from '../registry/types.js';
+import type { AuthServices, UserInfo } from '../auth/types.js';
 
 /**
  * Type-checks a body (or a patched result) as Go's decoder would and applies fieldValidation to
@@ -78,17 +79,18 @@ function patchDuplicates(type: string, body: Buffer, query: URLSearchParams): st
 const NODE_STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
 export class ResourceHandler {
-  constructor(private readonly registry: Registry, private readonly redis: RedisStorage) {}
+  constructor(private readonly registry: Registry, private readonly redis: RedisStorage, private readonly auth: AuthServices) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
     const def = this.registry.find(info.group, info.version, info.resource);
     if (!def) throw notFound({ group: info.group, resource: info.resource }, info.name || info.resource);
+    if (def.review) return this.review(req, res, def, info, query, user);
     const store = this.registry.stores.get(def)!;
     if (def.namespaced && !info.namespace && info.verb !== 'list' && info.verb !== 'watch' && info.verb !== 'deletecollection') {
       throw notFound({ group: info.group, resource: info.resource }, info.name);
     }
     if (!def.namespaced && info.namespace && info.resource !== 'namespaces') throw notFound({ group: info.group, resource: info.resource }, info.name);
-    const opts: WriteOptions = { dryRun: parseDryRun(query), fieldManager: query.get('fieldManager') ?? undefined, userAgent: req.headers['user-agent'] };
+    const opts: WriteOptions = { dryRun: parseDryRun(query), fieldManager: query.get('fieldManager') ?? undefined, userAgent: req.headers['user-agent'], user };
     const neg = negotiate(req);
     if (info.subresource) return this.subresource(req, res, info, query, store, opts, neg);
     if (def.verbs && !def.verbs.includes(info.verb as never)) throw methodNotSupported(store.gr, info.verb);
@@ -154,6 +156,15 @@ export class ResourceHandler {
     }
   }
 
+  /** Create-only kinds: computed from the body and the requester, answered, never stored. */
+  private async review(req: IncomingMessage, res: ServerResponse, def: ResourceDefinition, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
+    if (info.verb !== 'create' || info.name || info.subresource) throw methodNotSupported({ group: def.group, resource: def.plural }, info.verb);
+    if (def.namespaced && !info.namespace) throw notFound({ group: def.group, resource: def.plural }, '');
+    const body = await readObject(req, def, query, res);
+    const answer = await def.review!(body, { user, namespace: info.namespace, auth: this.auth });
+    return sendJson(res, 201, { ...answer, apiVersion: apiVersionOf(def), kind: def.kind });
+  }
+
   private async subresource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, store: Store, opts: WriteOptions, neg: Negotiated): Promise<void> {
     const def = store.def;
     const sub = info.subresource;
@@ -201,6 +212,10 @@ export class ResourceHandler {
         await store.get(info.namespace, info.name);
         throw serviceUnavailable(`no node agent is serving pods/${sub} yet: this cluster runs without a node agent`);
       }
+    }
+    if (def.group === '' && def.plural === 'serviceaccounts' && sub === 'token' && info.verb === 'create') {
+      const body = await readObject(req, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, query, res);
+      return sendJson(res, 201, await this.auth.requestToken(info.namespace, info.name, body));
     }
     if (def.group === '' && def.plural === 'namespaces' && sub === 'finalize' && info.verb === 'update') {
       const body = decodeObject(await readBody(req), mediaType(req));

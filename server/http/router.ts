@@ -12,6 +12,8 @@ import { aggregatedContentType, aggregatedDiscovery, aggregatedVersion, apiGroup
 import { versionInfo } from '../version.js';
 import { logger } from '../../apimachinery/log.js';
 import { createOpenApiHandler } from './openapi-handler.js';
+import { admitRequest, type RequestSecurity } from './request-security.js';
+import type { UserInfo } from '../auth/types.js';
 
 const log = logger('http');
 
@@ -19,13 +21,14 @@ export interface RouterContext {
   registry: Registry;
   redis: RedisStorage;
   cacher: Cacher;
+  security: RequestSecurity;
   serverAddress(): string;
 }
 
 const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
 
 export function createRouter(ctx: RouterContext) {
-  const resources = new ResourceHandler(ctx.registry, ctx.redis);
+  const resources = new ResourceHandler(ctx.registry, ctx.redis, ctx.security.services);
   const openapi = createOpenApiHandler(ctx.registry.definitions);
 
   function text(res: ServerResponse, code: number, body: string): void {
@@ -48,6 +51,12 @@ export function createRouter(ctx: RouterContext) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const query = url.searchParams;
+    const info = parseResourcePath(req.method ?? 'GET', path, query);
+    const user = await admitRequest(ctx.security, req, res, path, info);
+    return serve(req, res, path, query, info, user);
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, info: ReturnType<typeof parseResourcePath>, user: UserInfo): Promise<void> {
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return health(res, path, query);
     if (path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return text(res, 200, 'ok');
     if (path === '/version') return sendJson(res, 200, versionInfo());
@@ -69,10 +78,9 @@ export function createRouter(ctx: RouterContext) {
       if (!ctx.registry.groupVersions().some((g) => g.group === group && g.versions.includes(version))) throw notFoundPath();
       return sendJson(res, 200, apiResourceList(ctx.registry, group, version));
     }
-    const info = parseResourcePath(req.method ?? 'GET', path, query);
     if (!info) throw notFoundPath();
     if (!ctx.registry.find(info.group, info.version, info.resource)) throw notFoundPath();
-    return resources.handle(req, res, info, query);
+    return resources.handle(req, res, info, query, user);
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {

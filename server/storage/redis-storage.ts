@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { logger } from '../../apimachinery/log.js';
 import { serviceUnavailable } from '../../apimachinery/errors.js';
+import type { EncryptionTransformer } from './encryption.js';
 
 const log = logger('storage');
 const script = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
@@ -34,7 +35,7 @@ export class RedisStorage {
   /** A second connection for blocking stream reads, so writes never wait behind them. */
   private readonly tailClient: Redis;
 
-  constructor(url: string, private readonly eventWindow: number) {
+  constructor(url: string, private readonly eventWindow: number, private readonly encryption?: EncryptionTransformer) {
     const opts = { maxRetriesPerRequest: 1, enableAutoPipelining: true, lazyConnect: false };
     this.client = new Redis(url, opts) as ScriptedRedis;
     this.tailClient = new Redis(url, { maxRetriesPerRequest: null });
@@ -43,9 +44,22 @@ export class RedisStorage {
     for (const c of [this.client, this.tailClient]) c.on('error', (err: Error) => log.v(1, 'redis connection error', { err: err.message }));
   }
 
+  /**
+   * Encryption at rest happens here, the one place every value passes on its way to and from
+   * Redis: the object hash and the event stream both hold the sealed form. The storage key is
+   * bound as authenticated data, so a sealed value copied under another key does not open.
+   */
+  private seal(type: string, key: string, json: string): string {
+    return this.encryption ? this.encryption.transformToStorage(encryptionResource(type), json, `/${type}/${key}`) : json;
+  }
+
+  private open(type: string, key: string, stored: string): string {
+    return this.encryption ? this.encryption.transformFromStorage(encryptionResource(type), stored, `/${type}/${key}`) : stored;
+  }
+
   async write(type: string, op: WriteOp, key: string, expectedRev: number | undefined, json: string): Promise<WriteResult> {
     const k = keysOf(type);
-    const [status, rev] = await unavailableOnError(this.client.podiumWrite(k.objects, k.names, k.rev, k.events, op, key, expectedRev === undefined ? '' : String(expectedRev), json, String(this.eventWindow)));
+    const [status, rev] = await unavailableOnError(this.client.podiumWrite(k.objects, k.names, k.rev, k.events, op, key, expectedRev === undefined ? '' : String(expectedRev), this.seal(type, key, json), String(this.eventWindow)));
     if (status === 'missing') return { status };
     return { status: status as 'ok' | 'exists' | 'conflict', rev: Number(rev) };
   }
@@ -53,14 +67,19 @@ export class RedisStorage {
   /** Reads one object straight from Redis (used to retry after a conflict, when the cache may lag). */
   async read(type: string, key: string): Promise<{ rev: number; json: string } | undefined> {
     const v = await unavailableOnError(this.client.hget(keysOf(type).objects, key));
-    return v === null ? undefined : splitStored(v);
+    if (v === null) return undefined;
+    const stored = splitStored(v);
+    return { rev: stored.rev, json: this.open(type, key, stored.json) };
   }
 
   async load(type: string): Promise<{ rev: number; objects: Map<string, { rev: number; json: string }> }> {
     const k = keysOf(type);
     const [rev, flat] = await this.client.podiumLoad(k.objects, k.rev);
     const objects = new Map<string, { rev: number; json: string }>();
-    for (let i = 0; i < flat.length; i += 2) objects.set(flat[i], splitStored(flat[i + 1]));
+    for (let i = 0; i < flat.length; i += 2) {
+      const stored = splitStored(flat[i + 1]);
+      objects.set(flat[i], { rev: stored.rev, json: this.open(type, flat[i], stored.json) });
+    }
     return { rev: Number(rev), objects };
   }
 
@@ -81,7 +100,11 @@ export class RedisStorage {
 
   async eventsAfter(type: string, rev: number, count = 10000): Promise<StoredEvent[]> {
     const entries = (await this.client.xrange(keysOf(type).events, `(${rev}-0`, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(parseEntry);
+    return entries.map((e) => this.openEvent(type, parseEntry(e)));
+  }
+
+  private openEvent(type: string, e: StoredEvent): StoredEvent {
+    return this.encryption ? { ...e, json: this.open(type, e.key, e.json) } : e;
   }
 
   /** Blocks up to `blockMs` for events after the given revisions; returns them per type. */
@@ -92,7 +115,7 @@ export class RedisStorage {
     const reply = (await this.tailClient.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', ...types.map((t) => keysOf(t).events), ...types.map((t) => `${positions.get(t)}-0`))) as [string, [string, string[]][]][] | null;
     for (const [stream, entries] of reply ?? []) {
       const type = stream.slice(1, stream.indexOf('}:events'));
-      out.set(type, entries.map(parseEntry));
+      out.set(type, entries.map((e) => this.openEvent(type, parseEntry(e))));
     }
     return out;
   }
@@ -105,6 +128,14 @@ export class RedisStorage {
     this.tailClient.disconnect();
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/** The resource name an EncryptionConfiguration lists for a storage type: "secrets", "deployments.apps". */
+function encryptionResource(type: string): string {
+  const slash = type.indexOf('/');
+  const group = type.slice(0, slash);
+  const resource = type.slice(slash + 1);
+  return group === 'core' ? resource : `${resource}.${group}`;
 }
 
 /** A Redis failure is the storage being unavailable (503), never an internal error. */

@@ -1,6 +1,7 @@
 // `podium up` end to end, as a user runs it: the built CLI (dist/), a managed
 // redis-server, the API server child, stock kubectl with the written kubeconfig,
 // a crashed child being restarted, and signals stopping everything with Redis last.
+import { X509Certificate } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -153,7 +154,11 @@ describe('podium up', () => {
     await p.waitReady();
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     expect(p.stdout).toContain(`podium is ready: export KUBECONFIG=${kubeconfigPath}`);
-    for (const f of ['ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key']) expect(existsSync(join(dataDir, 'pki', f))).toBe(true);
+    for (const f of ['ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key', 'sa.key', 'sa.pub', 'encryption-config.yaml']) expect(existsSync(join(dataDir, 'pki', f))).toBe(true);
+    // The controller manager runs as itself, not as the admin.
+    const cmUser = parse(readFileSync(join(dataDir, 'controller-manager.kubeconfig'), 'utf8')).users[0];
+    expect(cmUser.name).toBe('system:kube-controller-manager');
+    expect(new X509Certificate(Buffer.from(cmUser.user['client-certificate-data'], 'base64')).subject).toBe('CN=system:kube-controller-manager');
 
     const kc = parse(readFileSync(kubeconfigPath, 'utf8'));
     expect(kc['current-context']).toBe('podium');
@@ -193,8 +198,8 @@ describe('podium up', () => {
     // Clients of the API server stop first, then the API server, Redis last.
     const stops = p.logs.filter((l) => l.msg === 'child stopped').map((l) => l.child);
     expect(stops.slice(-2)).toEqual(['apiserver', 'redis']);
-    // --runtime none is the API server alone.
-    expect(stops).toEqual(['apiserver', 'redis']);
+    // --runtime none is the API server with the bookkeeping controllers only (no scheduler or agent).
+    expect(stops).toEqual(['controller-manager', 'apiserver', 'redis']);
     expect(existsSync(join(dataDir, 'podium.pid'))).toBe(false);
   }, 120_000);
 

@@ -1,10 +1,10 @@
 // Minimal JSON-over-HTTP calls and a watch reader for tests against a real API server.
 export interface Reply<T = Record<string, any>> { status: number; body: T; headers: Headers }
 
-export async function call<T = Record<string, any>>(base: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Reply<T>> {
+export async function call<T = Record<string, any>>(base: string, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<Reply<T>> {
   const res = await fetch(base + path, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': contentType },
+    headers: body === undefined ? headers : { 'Content-Type': contentType, ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

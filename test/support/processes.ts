@@ -62,9 +62,16 @@ export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
 
 export interface ApiServerProcess { url: string; port: number; stop(): Promise<void>; kill(): Promise<void>; output(): string }
 
-/** Starts `podium apiserver` over plain HTTP on loopback against the given Redis. */
+/** What plain-HTTP tests that are not about security run with: every request is admitted as system:anonymous. */
+export const OPEN_ACCESS = ['--authorization-mode', 'AlwaysAllow', '--anonymous-auth', 'true'];
+
+/**
+ * Starts `podium apiserver` over plain HTTP on loopback against the given Redis, open to
+ * everyone (OPEN_ACCESS) unless `args` choose an --authorization-mode of their own.
+ */
 export async function startApiServer(redisUrl: string, args: string[] = [], port?: number): Promise<ApiServerProcess> {
   port ??= await freePort();
+  if (!args.includes('--authorization-mode')) args = [...OPEN_ACCESS, ...args];
   let out = '';
   const p = spawn(process.execPath, [join(ROOT, 'dist/cmd/podium.js'), 'apiserver', '--redis-url', redisUrl, '--port', String(port), '--bind-address', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   p.stdout!.on('data', (d) => (out += d));

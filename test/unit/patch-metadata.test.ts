@@ -21,6 +21,8 @@ const SERVED: [string, string, string[]][] = [
   ['autoscaling', 'v2', ['HorizontalPodAutoscaler']],
   ['storage.k8s.io', 'v1', ['StorageClass']],
   ['rbac.authorization.k8s.io', 'v1', ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']],
+  ['authentication.k8s.io', 'v1', ['TokenRequest', 'TokenReview', 'SelfSubjectReview']],
+  ['authorization.k8s.io', 'v1', ['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview']],
 ];
 
 /**

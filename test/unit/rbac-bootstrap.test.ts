@@ -83,4 +83,62 @@ describe('bootstrap policy', () => {
     const kcm: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
     expect(ok(res(kcm, 'watch', 'apps', 'deployments', ''))).toBe(true);
   });
+
+  it('gives the scheduler volume-scheduler access for claims and volumes', () => {
+    const sched: UserInfo = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
+    expect(ok(res(sched, 'patch', '', 'pods', 'ns', 'status'))).toBe(true);
+    expect(ok(res(sched, 'create', '', 'events', 'ns'))).toBe(true);
+    expect(ok(res(sched, 'update', '', 'persistentvolumes', ''))).toBe(true);
+    expect(ok(res(sched, 'patch', '', 'persistentvolumeclaims', 'ns'))).toBe(true);
+    expect(ok(res(sched, 'list', 'storage.k8s.io', 'storageclasses', ''))).toBe(true);
+    expect(ok(res(sched, 'delete', '', 'persistentvolumes', ''))).toBe(false);
+    expect(authz.authorize(res(sched, 'update', '', 'persistentvolumes', '')).reason).toBe(
+      'RBAC: allowed by ClusterRoleBinding "system:volume-scheduler" of ClusterRole "system:volume-scheduler" to User "system:kube-scheduler"');
+  });
+
+  describe('the controller manager (all controllers under one identity)', () => {
+    const kcm: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+    const lease = (verb: string, name: string): Attributes =>
+      ({ ...res(kcm, verb, 'coordination.k8s.io', 'leases', 'kube-system'), name });
+    // The Podium role alone, without upstream's system:kube-controller-manager beside it.
+    const alone = new RBACAuthorizer(staticSource({
+      clusterRoles,
+      clusterRoleBindings: bootstrapClusterRoleBindings().filter((b) => b.metadata?.name === 'system:podium:controller-manager'),
+    }));
+    const podium = (a: Attributes) => alone.authorize(a).decision === 'allow';
+
+    it('can do what its controllers do', () => {
+      for (const [verb, group, resource, sub] of [
+        ['create', '', 'pods', ''], ['delete', '', 'pods', ''], ['patch', '', 'pods', ''], ['patch', '', 'pods', 'status'],
+        ['create', 'apps', 'replicasets', ''], ['update', 'apps', 'deployments', 'status'], ['create', 'apps', 'controllerrevisions', ''],
+        ['create', 'batch', 'jobs', ''], ['update', 'batch', 'cronjobs', 'status'], ['create', '', 'endpoints', ''],
+        ['create', 'discovery.k8s.io', 'endpointslices', ''], ['create', '', 'configmaps', ''], ['create', '', 'serviceaccounts', ''],
+        ['create', '', 'persistentvolumeclaims', ''], ['create', '', 'persistentvolumes', ''], ['update', '', 'persistentvolumes', 'status'],
+        ['create', 'storage.k8s.io', 'storageclasses', ''], ['update', 'policy', 'poddisruptionbudgets', 'status'],
+        ['patch', 'apps', 'deployments', 'scale'], ['update', 'autoscaling', 'horizontalpodautoscalers', 'status'],
+        ['update', '', 'namespaces', 'finalize'], ['deletecollection', 'example.com', 'widgets', ''], ['patch', 'example.com', 'widgets', ''],
+        ['patch', '', 'nodes', ''], ['patch', '', 'nodes', 'status'], ['create', '', 'events', ''], ['patch', 'events.k8s.io', 'events', ''],
+        ['escalate', 'rbac.authorization.k8s.io', 'clusterroles', ''], ['update', 'rbac.authorization.k8s.io', 'clusterroles', ''],
+      ]) {
+        expect([verb, group, resource, sub, podium(res(kcm, verb, group, resource, 'ns', sub))]).toEqual([verb, group, resource, sub, true]);
+      }
+      expect(podium(lease('create', ''))).toBe(true);
+      expect(podium(lease('update', 'kube-controller-manager'))).toBe(true);
+      // (any other lease too: the garbage collector's update on */* covers it, as upstream's role does)
+    });
+
+    it('holds no cluster-admin power', () => {
+      expect(podium(res(kcm, 'create', '', 'secrets', 'ns'))).toBe(false);
+      for (const [verb, group, resource] of [
+        ['create', 'rbac.authorization.k8s.io', 'rolebindings'], ['create', 'rbac.authorization.k8s.io', 'clusterrolebindings'],
+        ['create', 'rbac.authorization.k8s.io', 'clusterroles'], ['bind', 'rbac.authorization.k8s.io', 'clusterroles'],
+        ['escalate', 'rbac.authorization.k8s.io', 'roles'], ['impersonate', '', 'users'], ['impersonate', '', 'serviceaccounts'],
+        ['create', 'apps', 'deployments'], ['create', '', 'services'], ['create', '', 'nodes'],
+      ]) {
+        expect([verb, resource, ok(res(kcm, verb, group, resource, 'ns'))]).toEqual([verb, resource, false]);
+      }
+      expect(ok(res(kcm, 'create', '', 'pods', 'ns', 'exec'))).toBe(false);
+      expect(ok(url(kcm, '/metrics'))).toBe(false);
+    });
+  });
 });

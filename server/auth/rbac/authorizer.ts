@@ -13,6 +13,17 @@ export interface RbacSource {
   getClusterRoles(): ClusterRole[];
   getRoleBindings(): RoleBinding[];
   getClusterRoleBindings(): ClusterRoleBinding[];
+  /*
+   * Optional indexed lookups: authorization runs on every request, so a source that can
+   * answer these without scanning (CachedRbacSource) should. Without them the authorizer
+   * scans the arrays above.
+   */
+  getRole?(namespace: string, name: string): Role | undefined;
+  getClusterRole?(name: string): ClusterRole | undefined;
+  /** ClusterRoleBindings that may name the user (a superset is fine), in list order. */
+  clusterRoleBindingsFor?(user: UserInfo): ClusterRoleBinding[];
+  /** RoleBindings of the namespace that may name the user (a superset is fine), in list order. */
+  roleBindingsFor?(user: UserInfo, namespace: string): RoleBinding[];
 }
 
 
@@ -49,7 +60,8 @@ export function describeSubject(subject: Subject, bindingNamespace: string): str
 }
 
 interface VisitedRules {
-  source: string; // e.g. `ClusterRoleBinding "x" of ClusterRole "y" to Group "z"`
+  /** e.g. `ClusterRoleBinding "x" of ClusterRole "y" to Group "z"`; a function, as it is only needed once a rule allows. */
+  source: () => string;
   rules: PolicyRule[];
 }
 
@@ -61,13 +73,16 @@ export class RBACAuthorizer implements Authorizer {
     if (roleRef.apiGroup && roleRef.apiGroup !== 'rbac.authorization.k8s.io') {
       throw new Error(`unsupported role reference kind: "${roleRef.kind}"`);
     }
+    const src = this.source;
     if (roleRef.kind === 'Role') {
-      const role = this.source.getRoles().find((r) => r.metadata?.name === roleRef.name && r.metadata?.namespace === bindingNamespace);
+      const role = src.getRole
+        ? src.getRole(bindingNamespace, roleRef.name)
+        : src.getRoles().find((r) => r.metadata?.name === roleRef.name && r.metadata?.namespace === bindingNamespace);
       if (!role) throw new Error(`role.rbac.authorization.k8s.io "${roleRef.name}" not found`);
       return role.rules ?? [];
     }
     if (roleRef.kind === 'ClusterRole') {
-      const role = this.source.getClusterRoles().find((r) => r.metadata?.name === roleRef.name);
+      const role = src.getClusterRole ? src.getClusterRole(roleRef.name) : src.getClusterRoles().find((r) => r.metadata?.name === roleRef.name);
       if (!role) throw new Error(`clusterrole.rbac.authorization.k8s.io "${roleRef.name}" not found`);
       return role.rules ?? [];
     }
@@ -79,7 +94,8 @@ export class RBACAuthorizer implements Authorizer {
    * first, then RoleBindings of the namespace). Visitor returns false to stop.
    */
   visitRulesFor(user: UserInfo, namespace: string, visitor: (v: VisitedRules | null, err?: string) => boolean): void {
-    for (const crb of this.source.getClusterRoleBindings()) {
+    const crbs = this.source.clusterRoleBindingsFor?.(user) ?? this.source.getClusterRoleBindings();
+    for (const crb of crbs) {
       const subject = (crb.subjects ?? []).find((s) => subjectMatches(user, s, ''));
       if (!subject) continue;
       let rules: PolicyRule[];
@@ -89,11 +105,12 @@ export class RBACAuthorizer implements Authorizer {
         if (!visitor(null, (e as Error).message)) return;
         continue;
       }
-      const src = `ClusterRoleBinding "${crb.metadata?.name ?? ''}" of ${crb.roleRef.kind} "${crb.roleRef.name}" to ${describeSubject(subject, '')}`;
+      const src = () => `ClusterRoleBinding "${crb.metadata?.name ?? ''}" of ${crb.roleRef.kind} "${crb.roleRef.name}" to ${describeSubject(subject, '')}`;
       if (!visitor({ source: src, rules })) return;
     }
     if (!namespace) return;
-    for (const rb of this.source.getRoleBindings()) {
+    const rbs = this.source.roleBindingsFor?.(user, namespace) ?? this.source.getRoleBindings();
+    for (const rb of rbs) {
       if (rb.metadata?.namespace !== namespace) continue;
       const subject = (rb.subjects ?? []).find((s) => subjectMatches(user, s, namespace));
       if (!subject) continue;
@@ -104,7 +121,7 @@ export class RBACAuthorizer implements Authorizer {
         if (!visitor(null, (e as Error).message)) return;
         continue;
       }
-      const src = `RoleBinding "${rb.metadata?.name ?? ''}/${namespace}" of ${rb.roleRef.kind} "${rb.roleRef.name}" to ${describeSubject(subject, namespace)}`;
+      const src = () => `RoleBinding "${rb.metadata?.name ?? ''}/${namespace}" of ${rb.roleRef.kind} "${rb.roleRef.name}" to ${describeSubject(subject, namespace)}`;
       if (!visitor({ source: src, rules })) return;
     }
   }
@@ -114,7 +131,7 @@ export class RBACAuthorizer implements Authorizer {
     const errors: string[] = [];
     this.visitRulesFor(a.user, a.namespace, (v, err) => {
       if (err) { errors.push(err); return true; }
-      if (v && v.rules.some((r) => ruleAllows(r, a))) { allowedBy = v.source; return false; }
+      if (v && v.rules.some((r) => ruleAllows(r, a))) { allowedBy = v.source(); return false; }
       return true;
     });
     if (allowedBy) return { decision: 'allow', reason: `RBAC: allowed by ${allowedBy}` };

@@ -110,8 +110,11 @@ const schedulerRules: PolicyRule[] = [
  * Upstream system:kube-controller-manager. Upstream runs each controller with
  * its own service account (--use-service-account-credentials) bound to a
  * system:controller:* role; this role only covers the manager's own needs
- * plus cluster-wide list/watch. If Podium's controller manager acts with a
- * single identity it needs a broader binding (e.g. cluster-admin).
+ * plus cluster-wide list/watch. Podium's controller manager acts with this
+ * single identity, so it is also bound to system:podium:controller-manager below.
+ * Left out of upstream's list: creating and updating secrets and creating
+ * service-account tokens, which serve upstream's legacy token controller and
+ * per-controller credentials; Podium runs neither, so its manager never needs them.
  */
 const controllerManagerRules: PolicyRule[] = [
   rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
@@ -119,14 +122,12 @@ const controllerManagerRules: PolicyRule[] = [
   rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager']),
   rule(['create'], [''], ['endpoints']),
   rule(['get', 'update'], [''], ['endpoints'], ['kube-controller-manager']),
-  rule(['create'], [''], ['secrets', 'serviceaccounts']),
-  rule(['delete'], [''], ['secrets']),
-  rule(['get'], [''], ['configmaps', 'namespaces', 'secrets', 'serviceaccounts']),
-  rule(['update'], [''], ['secrets', 'serviceaccounts']),
+  rule(['create'], [''], ['serviceaccounts']),
+  rule(['get'], [''], ['configmaps', 'namespaces', 'serviceaccounts']),
+  rule(['update'], [''], ['serviceaccounts']),
   rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
   rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
   rule(['list', 'watch'], ['*'], ['*']),
-  rule(['create'], [''], ['serviceaccounts/token']),
 ];
 
 /**
@@ -135,8 +136,9 @@ const controllerManagerRules: PolicyRule[] = [
  * own Node object and the pods/secrets/configmaps/PVCs scheduled to it; this
  * role is the coarse upper bound. The system:node ClusterRoleBinding has no
  * subjects upstream (the Node authorizer grants group system:nodes).
+ * Exported for the Node authorizer, which allows what these rules allow.
  */
-const nodeRules: PolicyRule[] = [
+export const nodeRules: readonly PolicyRule[] = [
   rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
   rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews', 'subjectaccessreviews']),
   rule(READ, [''], ['services']),
@@ -161,6 +163,88 @@ const nodeRules: PolicyRule[] = [
   rule(READ, ['node.k8s.io'], ['runtimeclasses']),
 ];
 
+/** Upstream system:volume-scheduler: the scheduler's volume binding reads and updates claims and volumes. */
+const volumeSchedulerRules: PolicyRule[] = [
+  rule([...READ, 'patch', 'update'], [''], ['persistentvolumes']),
+  rule(READ, ['storage.k8s.io'], ['storageclasses']),
+  rule([...READ, 'patch', 'update'], [''], ['persistentvolumeclaims']),
+];
+
+/** The lease Podium's controller manager elects its leader with (controllers/framework/leader-election.ts). */
+export const CONTROLLER_MANAGER_LEASE = 'kube-controller-manager';
+
+/**
+ * Podium's controller manager runs every controller under one identity, user
+ * system:kube-controller-manager, where upstream gives each controller its own service account
+ * bound to a system:controller:* role. This role is the union of what Podium's controllers call,
+ * widened to upstream's role for that controller where the controller is generic by nature.
+ * It grants no create on secrets or RBAC objects, no bind and no impersonate; the one escalate
+ * is the ClusterRole aggregation controller's, as upstream.
+ */
+const podiumControllerManagerRules: PolicyRule[] = [
+  // garbage-collector (get/patch/delete any owner or dependent; upstream generic-garbage-collector:
+  // get/list/watch/patch/update/delete */*) and namespace controller (list/delete/deletecollection
+  // every namespaced resource; upstream namespace-controller: get/list/watch/delete/deletecollection */*).
+  rule(['delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], ['*'], ['*']),
+  // namespace controller: conditions while content remains, then the finalizer removal.
+  rule(['update'], [''], ['namespaces/finalize', 'namespaces/status']),
+  // Every controller's EventRecorder (framework/events.ts: create, then patch repeats; upstream eventsRule).
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  // Leader election (framework/leader-election.ts: get, create, update of one kube-system lease).
+  rule(['create'], ['coordination.k8s.io'], ['leases']),
+  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], [CONTROLLER_MANAGER_LEASE]),
+  // replicaset, daemonset, statefulset, job: create and delete pods, adopt/release them (patch
+  // ownerReferences), job-sync removes its tracking finalizer (patch); node-lifecycle deletes pods of lost nodes.
+  rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], [''], ['pods']),
+  // node-lifecycle: Ready=False on pods of an unreachable node; upstream node-controller also updates.
+  rule(['patch', 'update'], [''], ['pods/status']),
+  // node-lifecycle: taints (patch nodes) and Unknown conditions (patch nodes/status); endpointslice
+  // and daemonset read nodes.
+  rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['nodes']),
+  rule(['patch', 'update'], [''], ['nodes/status']),
+  // endpoints controller.
+  rule(['create', 'delete', 'get', 'list', 'update', 'watch'], [''], ['endpoints']),
+  // endpointslice controller.
+  rule(['create', 'delete', 'get', 'list', 'update', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+  // endpoints, endpointslice: services; namespace, serviceaccounts, root-ca-cert-publisher: namespaces.
+  rule(READ, [''], ['namespaces', 'services']),
+  // root-ca-cert-publisher: kube-root-ca.crt in every namespace.
+  rule(['create', 'get', 'list', 'update', 'watch'], [''], ['configmaps']),
+  // serviceaccounts controller: the default account in every namespace.
+  rule(['create', 'get', 'list', 'watch'], [''], ['serviceaccounts']),
+  // statefulset: volumeClaimTemplates (create, delete under the retention policy); persistentvolume-binder:
+  // default class (patch), binding (update) and phase (status).
+  rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumeclaims']),
+  rule(['update'], [''], ['persistentvolumeclaims/status']),
+  // persistentvolume-binder with the local-path provisioner: create, bind, release, reclaim.
+  rule(['create', 'delete', 'get', 'list', 'update', 'watch'], [''], ['persistentvolumes']),
+  rule(['update'], [''], ['persistentvolumes/status']),
+  // persistentvolume-binder: Podium's default StorageClass (no upstream controller creates one).
+  rule(['create', 'get', 'list', 'watch'], ['storage.k8s.io'], ['storageclasses']),
+  // deployment: its replica sets (create, scale and template updates, adopt, cleanup) and status.
+  rule(['get', 'list', 'update', 'watch'], ['apps'], ['deployments']),
+  rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ['apps'], ['replicasets']),
+  // daemonset, statefulset: revision history (history.ts create/update, cleanup delete).
+  rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ['apps'], ['controllerrevisions']),
+  rule(['get', 'list', 'watch'], ['apps'], ['daemonsets', 'statefulsets']),
+  rule(['update'], ['apps'], ['daemonsets/status', 'deployments/status', 'replicasets/status', 'statefulsets/status']),
+  // cronjob: creates and deletes jobs; job-ttl deletes finished ones; job: status.
+  rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ['batch'], ['jobs']),
+  rule(['get', 'list', 'watch'], ['batch'], ['cronjobs']),
+  rule(['update'], ['batch'], ['cronjobs/status', 'jobs/status']),
+  // disruption controller.
+  rule(['get', 'list', 'watch'], ['policy'], ['poddisruptionbudgets']),
+  rule(['update'], ['policy'], ['poddisruptionbudgets/status']),
+  // horizontal-pod-autoscaler: any scale target (patch here, update upstream) and pod metrics.
+  rule(['get', 'list', 'watch'], ['autoscaling'], ['horizontalpodautoscalers']),
+  rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
+  rule(['get', 'patch', 'update'], ['*'], ['*/scale']),
+  rule(['get', 'list'], ['metrics.k8s.io'], ['pods']),
+  // clusterrole-aggregation (upstream clusterrole-aggregation-controller): writes aggregated rules
+  // it does not itself hold, hence escalate.
+  rule(['escalate', 'get', 'list', 'patch', 'update', 'watch'], [RBAC], ['clusterroles']),
+];
+
 export function bootstrapClusterRoles(): ClusterRole[] {
   return [
     clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
@@ -178,8 +262,10 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     ]),
     clusterRole('system:kube-scheduler', schedulerRules),
+    clusterRole('system:volume-scheduler', volumeSchedulerRules),
     clusterRole('system:kube-controller-manager', controllerManagerRules),
-    clusterRole('system:node', nodeRules),
+    clusterRole('system:podium:controller-manager', podiumControllerManagerRules),
+    clusterRole('system:node', [...nodeRules]),
   ];
 }
 
@@ -190,7 +276,9 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     binding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
     binding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
     binding('system:kube-scheduler', 'system:kube-scheduler', [user('system:kube-scheduler')]),
+    binding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),
     binding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
+    binding('system:podium:controller-manager', 'system:podium:controller-manager', [user('system:kube-controller-manager')]),
     // upstream: no subjects; nodes are authorized by the Node authorizer (group system:nodes)
     binding('system:node', 'system:node', []),
   ];
