@@ -20,6 +20,7 @@ import { timeUp, type UpTiming } from './lib/up-timing.js';
 import { printReport, type Report } from './lib/report.js';
 import { runWorkload, warmUp, type WorkloadOptions, type WorkloadResult } from './lib/workload.js';
 import { positiveIntOption } from './lib/options.js';
+import { measureAuthorizationCost } from './lib/authz-cost.js';
 
 const USAGE = `Usage: node dist/bench/api.js [--count 2000] [--watchers 50] [--concurrency 32]
   [--get-rounds 3] [--lists 50] [--rounds 3] [--redis-persistence everysec|none] [--skip-up]`;
@@ -150,6 +151,11 @@ async function main(): Promise<number> {
     podium.close();
     ceil.close();
 
+    const authz = await measureAuthorizationCost({
+      podiumJs, redisUrl: redis.url, openPort: apiPort, tmp, concurrency: o.concurrency, rounds: o.rounds,
+      objects: Math.min(o.count, 500), gets: o.count * o.getRounds, lists: o.lists, say, readyz: plainReadyz,
+    });
+
     say(`load average after the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     await sleep(IDLE_MS);
     if (!api.running) throw new Error(`apiserver ${api.describeExit()} during the run`);
@@ -179,6 +185,7 @@ async function main(): Promise<number> {
       ceiling: ceilingRounds,
       rss: { freshMb: rssFresh, afterRunMb: rssAfter, afterRunLongIdleMb: rssAfterLong, ceilingAfterRunMb: rssCeiling },
       up,
+      authz,
       apiServerWarnings: apiProblems,
     };
     printReport(report, say);

@@ -16,13 +16,13 @@ export interface Reply {
 export class HttpTarget {
   private readonly agent: http.Agent;
 
-  constructor(readonly name: string, readonly port: number, concurrency: number, readonly host = '127.0.0.1') {
+  constructor(readonly name: string, readonly port: number, concurrency: number, readonly host = '127.0.0.1', private readonly extraHeaders: http.OutgoingHttpHeaders = {}) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
   }
 
   request(method: string, path: string, opts: { body?: string; keepBody?: boolean } = {}): Promise<Reply> {
     const payload = opts.body === undefined ? undefined : Buffer.from(opts.body);
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...this.extraHeaders };
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;

@@ -4,6 +4,7 @@
 import type { Summary } from './http-client.js';
 import type { UpTiming } from './up-timing.js';
 import type { WorkloadResult } from './workload.js';
+import type { AuthzCost } from './authz-cost.js';
 
 export interface Report {
   config: Record<string, unknown>;
@@ -12,6 +13,7 @@ export interface Report {
   ceiling: WorkloadResult[];
   rss: { freshMb: number; afterRunMb: number; afterRunLongIdleMb: number; ceilingAfterRunMb: number };
   up?: { first: UpTiming; warm: UpTiming };
+  authz?: AuthzCost;
   /** API server log lines at warn level or above during the run. */
   apiServerWarnings: string[];
 }
@@ -24,6 +26,8 @@ export const TARGETS = {
   watchP99Ms: 50,
   idleRssMb: 150,
   upWarmReadyMs: 3000,
+  /** Authentication and RBAC may cost at most this share of get and list throughput. */
+  authzMaxCost: 0.1,
 };
 
 const verdict = (ok: boolean): 'PASS' | 'MISS' => (ok ? 'PASS' : 'MISS');
@@ -112,6 +116,17 @@ export function printReport(r: Report, say: (line: string) => void): void {
     say('podium up: skipped (--skip-up)');
   }
 
+  let authzOk: boolean | undefined;
+  if (r.authz) {
+    const a = r.authz;
+    authzOk = 1 - a.getRatio <= TARGETS.authzMaxCost && 1 - a.listRatio <= TARGETS.authzMaxCost;
+    say('');
+    say('authorization cost (same Redis and data; off = AlwaysAllow + anonymous, on = Node,RBAC for a bearer-token user among 100 RoleBindings and 100 ClusterRoleBindings):');
+    say(`  get:  off ${fixed(a.off.get.opsPerSec, 0)}/s, on ${fixed(a.on.get.opsPerSec, 0)}/s = ${fixed(a.getRatio * 100, 1)}% (p50 ${fixed(a.off.get.p50Ms, 2)} vs ${fixed(a.on.get.p50Ms, 2)} ms)`);
+    say(`  list: off ${fixed(a.off.list.opsPerSec, 1)}/s, on ${fixed(a.on.list.opsPerSec, 1)}/s = ${fixed(a.listRatio * 100, 1)}%`);
+    say(`  target: authorization on keeps >= ${(1 - TARGETS.authzMaxCost) * 100}% of get and list throughput   ${verdict(authzOk)}`);
+  }
+
   if (r.apiServerWarnings.length) {
     say('');
     say(`API server logged ${r.apiServerWarnings.length} line(s) at warn level or above; first ${Math.min(5, r.apiServerWarnings.length)}:`);
@@ -136,10 +151,12 @@ export function printReport(r: Report, say: (line: string) => void): void {
     ratios: { create: round(ratio.create, 3), get: round(ratio.get, 3), list: round(ratio.list, 3), watchDelivery: round(ratio.watch, 3) },
     rssMb: { apiserverFresh: round(r.rss.freshMb, 1), apiserverAfterRun: round(r.rss.afterRunMb, 1), apiserverAfterRun10s: round(r.rss.afterRunLongIdleMb, 1), ceilingAfterRun: round(r.rss.ceilingAfterRunMb, 1) },
     up: r.up ? { firstReadyMs: Math.round(r.up.first.readyMs), warmReadyMs: Math.round(r.up.warm.readyMs) } : null,
+    authorization: r.authz ? { getOnOffRatio: round(r.authz.getRatio, 3), listOnOffRatio: round(r.authz.listRatio, 3) } : null,
     apiServerWarnings: r.apiServerWarnings.length,
     targets: {
       create: verdict(checks.create.ok), get: verdict(checks.get.ok), list: verdict(checks.list.ok), watchP99: verdict(checks.watch.ok),
       idleRss: verdict(rssOk), upWarm: upOk === undefined ? 'SKIPPED' : verdict(upOk),
+      authorizationCost: authzOk === undefined ? 'SKIPPED' : verdict(authzOk),
     },
   }));
 }

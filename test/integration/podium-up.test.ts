@@ -172,6 +172,15 @@ describe('podium up', () => {
 
     expect(readyz(kubeconfigPath)).toBe('ok');
 
+    // `podium kubeconfig` makes another user: authenticated by certificate, authorized by RBAC only.
+    const aliceKubeconfig = join(dataDir, 'alice.kubeconfig');
+    execFileSync(process.execPath, [entry, 'kubeconfig', '--user', 'alice', '--group', 'dev', '--group', 'qa', '--data-dir', dataDir, '--out', aliceKubeconfig]);
+    const asAlice = (...args: string[]) => execFileSync(kubectl!, ['--kubeconfig', aliceKubeconfig, ...args], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(asAlice('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}')).toBe('alice ["dev","qa","system:authenticated"]');
+    // can-i prints "no" and exits 1.
+    expect(() => asAlice('auth', 'can-i', 'list', 'pods', '-n', 'default')).toThrow(expect.objectContaining({ status: 1, stdout: 'no\n' }));
+    expect(() => asAlice('get', 'pods', '-n', 'default')).toThrow(/pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"/);
+
     // Leave a mark in the managed Redis to check persistence across restarts below.
     const client = new Redis(p.redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
     await client.connect();
