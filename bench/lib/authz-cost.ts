@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Child, freePort, waitUntil } from './processes.js';
-import { HttpTarget, timedPool, summarize, type Summary } from './http-client.js';
+import { HttpTarget, timedPool } from './http-client.js';
 import { configMap, objectName } from './workload.js';
 
 export interface AuthzCostOptions {
@@ -25,11 +25,15 @@ export interface AuthzCostOptions {
 }
 
 export interface AuthzCost {
-  off: { get: Summary; list: Summary };
-  on: { get: Summary; list: Summary };
+  off: { getPerSec: number; listPerSec: number };
+  on: { getPerSec: number; listPerSec: number };
+  /** Medians of the per-round ratios (on / off throughput). */
   getRatio: number;
   listRatio: number;
+  perRound: { get: number[]; list: number[] };
 }
+
+const SLICES = 10;
 
 const ADMIN_TOKEN = 'bench-admin-token';
 const USER_TOKEN = 'bench-user-token';
@@ -58,23 +62,47 @@ export async function measureAuthorizationCost(o: AuthzCostOptions): Promise<Aut
     const on = new HttpTarget('authorization on', port, o.concurrency, '127.0.0.1', { authorization: `Bearer ${USER_TOKEN}` });
     // The grant reaches the RBAC server's caches through its watch: wait until the user may read.
     await waitUntil('the RoleBinding to take effect', async () => (await on.request('GET', `/api/v1/namespaces/${NAMESPACE}/configmaps/${objectName(0)}`)).status === 200, 10_000);
-    const results = { off: [] as { get: Summary; list: Summary }[], on: [] as { get: Summary; list: Summary }[] };
-    await readRound(off, o);
-    await readRound(on, o);
+    await readSlice(off, o, o.gets, o.lists);
+    await readSlice(on, o, o.gets, o.lists);
+    // Rounds of interleaved slices: load from elsewhere on this 2-core machine (and V8's collections
+    // in either server) drifts over seconds, so each target gets many short turns in alternating
+    // order, and a round's ratio compares times gathered side by side.
+    const getRatios: number[] = [];
+    const listRatios: number[] = [];
+    const totals = { off: { get: 0, list: 0 }, on: { get: 0, list: 0 } };
+    const getsPerSlice = Math.max(1, Math.floor(o.gets / SLICES));
+    const listsPerSlice = Math.max(1, Math.floor(o.lists / SLICES));
     for (let round = 1; round <= o.rounds; round++) {
-      const order = round % 2 === 1 ? [off, on] : [on, off];
-      for (const t of order) {
-        const r = await readRound(t, o);
-        (t === off ? results.off : results.on).push(r);
-        o.say(`authorization round ${round}: ${t.name}: get ${r.get.opsPerSec.toFixed(0)}/s, list ${r.list.opsPerSec.toFixed(1)}/s`);
+      const secs = { off: { get: 0, list: 0 }, on: { get: 0, list: 0 } };
+      for (let slice = 0; slice < SLICES; slice++) {
+        const order = slice % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const;
+        for (const which of order) {
+          const r = await readSlice(which === 'off' ? off : on, o, getsPerSlice, listsPerSlice);
+          secs[which].get += r.getSecs;
+          secs[which].list += r.listSecs;
+        }
       }
+      getRatios.push(secs.off.get / secs.on.get);
+      listRatios.push(secs.off.list / secs.on.list);
+      for (const which of ['off', 'on'] as const) {
+        totals[which].get += secs[which].get;
+        totals[which].list += secs[which].list;
+      }
+      o.say(`authorization round ${round}: get ${(getsPerSlice * SLICES / secs.off.get).toFixed(0)}/s off, ${(getsPerSlice * SLICES / secs.on.get).toFixed(0)}/s on (${(100 * getRatios.at(-1)!).toFixed(1)}%); ` +
+        `list ${(listsPerSlice * SLICES / secs.off.list).toFixed(1)}/s off, ${(listsPerSlice * SLICES / secs.on.list).toFixed(1)}/s on (${(100 * listRatios.at(-1)!).toFixed(1)}%)`);
     }
     off.close();
     on.close();
-    const pick = (rs: { get: Summary; list: Summary }[], k: 'get' | 'list'): Summary => ({ ...rs[0]![k], opsPerSec: median(rs.map((r) => r[k].opsPerSec)), p50Ms: median(rs.map((r) => r[k].p50Ms)), p99Ms: median(rs.map((r) => r[k].p99Ms)), maxMs: median(rs.map((r) => r[k].maxMs)) });
-    const offM = { get: pick(results.off, 'get'), list: pick(results.off, 'list') };
-    const onM = { get: pick(results.on, 'get'), list: pick(results.on, 'list') };
-    return { off: offM, on: onM, getRatio: onM.get.opsPerSec / offM.get.opsPerSec, listRatio: onM.list.opsPerSec / offM.list.opsPerSec };
+    const rate = (ops: number, secs: number): number => ops / secs;
+    const gets = getsPerSlice * SLICES * o.rounds;
+    const lists = listsPerSlice * SLICES * o.rounds;
+    return {
+      off: { getPerSec: rate(gets, totals.off.get), listPerSec: rate(lists, totals.off.list) },
+      on: { getPerSec: rate(gets, totals.on.get), listPerSec: rate(lists, totals.on.list) },
+      getRatio: median(getRatios),
+      listRatio: median(listRatios),
+      perRound: { get: getRatios, list: listRatios },
+    };
   } finally {
     await rbacServer.stop();
   }
@@ -97,17 +125,15 @@ async function seed(admin: HttpTarget, objects: number): Promise<void> {
   await admin.expect(201, 'POST', `${rbac}/namespaces/${NAMESPACE}/rolebindings`, binding('bench-user-reads', 'bench-user', role));
 }
 
-async function readRound(t: HttpTarget, o: AuthzCostOptions): Promise<{ get: Summary; list: Summary }> {
+async function readSlice(t: HttpTarget, o: AuthzCostOptions, gets: number, lists: number): Promise<{ getSecs: number; listSecs: number }> {
   const base = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
-  const getLat = new Float64Array(o.gets);
-  const getSecs = await timedPool(o.gets, o.concurrency, getLat, async (k) => {
+  const getSecs = await timedPool(gets, o.concurrency, new Float64Array(gets), async (k) => {
     const r = await t.request('GET', `${base}/${objectName(k % o.objects)}`);
     if (r.status !== 200) throw new Error(`${t.name}: get: HTTP ${r.status}`);
   });
-  const listLat = new Float64Array(o.lists);
-  const listSecs = await timedPool(o.lists, o.concurrency, listLat, async () => {
+  const listSecs = await timedPool(lists, o.concurrency, new Float64Array(lists), async () => {
     const r = await t.request('GET', base);
     if (r.status !== 200) throw new Error(`${t.name}: list: HTTP ${r.status}`);
   });
-  return { get: summarize(getLat, getSecs), list: summarize(listLat, listSecs) };
+  return { getSecs, listSecs };
 }
