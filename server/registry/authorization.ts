@@ -7,22 +7,10 @@ import {
   AUTHORIZATION_GROUP, localSubjectAccessReview, selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview,
 } from '../auth/reviews/access-reviews.js';
 import { erase, type ResourceDefinition, type Stored } from './types.js';
-import { NAME_COLUMN } from './printing.js';
+import { reviewDefinition } from './review-definition.js';
 
-/** What every review shares: only create, nothing for the store to validate, a bare table. */
 function review<T>(kind: string, plural: string, namespaced: boolean, answer: NonNullable<ResourceDefinition<Stored<T>>['review']>): ResourceDefinition<Stored<T>> {
-  return {
-    group: AUTHORIZATION_GROUP,
-    version: 'v1',
-    kind,
-    plural,
-    singular: plural.replace(/s$/, ''),
-    namespaced,
-    verbs: ['create'],
-    strategy: { validate: () => [] },
-    table: { columns: [NAME_COLUMN], row: (obj) => [obj.metadata?.name ?? ''] },
-    review: answer,
-  };
+  return reviewDefinition<Stored<T>>({ group: AUTHORIZATION_GROUP, version: 'v1', kind, plural, namespaced }, answer);
 }
 
 const asStored = <T>(v: T) => v as Stored<T>;

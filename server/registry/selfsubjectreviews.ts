@@ -3,7 +3,7 @@
 import type { SelfSubjectReview } from 'kubernetes-types/authentication/v1.js';
 import type { KubeObject, ResourceDefinition, ReviewContext } from './types.js';
 import { erase } from './types.js';
-import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
+import { reviewDefinition } from './review-definition.js';
 
 type Obj = KubeObject & Omit<SelfSubjectReview, 'apiVersion' | 'kind' | 'metadata'>;
 
@@ -32,21 +32,7 @@ function review(version: string) {
 }
 
 function definition(version: string): ResourceDefinition<Obj> {
-  return {
-    group: 'authentication.k8s.io',
-    version,
-    kind: 'SelfSubjectReview',
-    plural: 'selfsubjectreviews',
-    singular: 'selfsubjectreview',
-    namespaced: false,
-    verbs: ['create'],
-    strategy: { validate: () => [] },
-    table: {
-      columns: [NAME_COLUMN, AGE_COLUMN],
-      row: (obj) => [obj.metadata?.name ?? '', age(obj.metadata?.creationTimestamp)],
-    },
-    review: review(version),
-  };
+  return reviewDefinition<Obj>({ group: 'authentication.k8s.io', version, kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false }, review(version));
 }
 
 export const selfSubjectReviewsV1 = erase(definition('v1'));

@@ -3,9 +3,9 @@
 // kube-rbac-proxy rely on); created, never stored.
 import type { TokenReview, TokenReviewStatus } from 'kubernetes-types/authentication/v1.js';
 import { badRequest, internalError } from '../../apimachinery/errors.js';
-import type { KubeObject, ResourceDefinition, ReviewContext, Stored } from './types.js';
+import type { KubeObject, ReviewContext, Stored } from './types.js';
 import { erase } from './types.js';
-import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
+import { reviewDefinition } from './review-definition.js';
 
 type Obj = Stored<TokenReview>;
 
@@ -37,20 +37,6 @@ async function review(obj: Obj, ctx: ReviewContext): Promise<KubeObject> {
   return { ...obj, apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { ...(obj.metadata ?? {}) }, spec: { ...obj.spec }, status };
 }
 
-const tokenReviews: ResourceDefinition<Obj> = {
-  group: 'authentication.k8s.io',
-  version: 'v1',
-  kind: 'TokenReview',
-  plural: 'tokenreviews',
-  singular: 'tokenreview',
-  namespaced: false,
-  verbs: ['create'],
-  strategy: { validate: () => [] },
-  table: {
-    columns: [NAME_COLUMN, AGE_COLUMN],
-    row: (obj) => [obj.metadata?.name ?? '', age(obj.metadata?.creationTimestamp)],
-  },
-  review,
-};
+const tokenReviews = reviewDefinition<Obj>({ group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', namespaced: false }, review);
 
 export default erase(tokenReviews);

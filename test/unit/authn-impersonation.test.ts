@@ -1,3 +1,4 @@
+import { failure } from '../support/errors.js';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { impersonate, splitServiceAccountUsername } from '../../server/auth/authn/impersonation.js';
@@ -18,15 +19,6 @@ function fakeAuthorizer(allow: (a: Attributes) => boolean = () => true, reason =
   };
 }
 
-function thrown(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StatusError) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError');
-}
 
 describe('impersonation', () => {
   test('no Impersonate-* headers: undefined and no authorization question', () => {
@@ -90,32 +82,32 @@ describe('impersonation', () => {
 
   test('a denied attribute is upstream\'s 403, naming the first thing refused', () => {
     const authz = fakeAuthorizer((a) => a.resource === 'users');
-    const err = thrown(() => impersonate({ 'impersonate-user': 'alice', 'impersonate-group': 'system:masters' }, bob, authz));
+    const err = failure(() => impersonate({ 'impersonate-user': 'alice', 'impersonate-group': 'system:masters' }, bob, authz));
     expect(err.toStatus()).toMatchObject({
       code: 403, reason: 'Forbidden',
       message: 'groups "system:masters" is forbidden: User "bob" cannot impersonate resource "groups" in API group "" at the cluster scope',
       details: { name: 'system:masters', kind: 'groups' },
     });
     const denyAll = fakeAuthorizer(() => false, 'no RBAC policy matched');
-    expect(thrown(() => impersonate({ 'impersonate-user': 'alice' }, bob, denyAll)).message)
+    expect(failure(() => impersonate({ 'impersonate-user': 'alice' }, bob, denyAll)).message)
       .toBe('users "alice" is forbidden: User "bob" cannot impersonate resource "users" in API group "" at the cluster scope: no RBAC policy matched');
-    expect(thrown(() => impersonate({ 'impersonate-user': 'system:serviceaccount:ns:sa' }, bob, fakeAuthorizer(() => false))).message)
+    expect(failure(() => impersonate({ 'impersonate-user': 'system:serviceaccount:ns:sa' }, bob, fakeAuthorizer(() => false))).message)
       .toBe('serviceaccounts "sa" is forbidden: User "bob" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "ns"');
-    expect(thrown(() => impersonate({ 'impersonate-user': 'a', 'impersonate-extra-scopes': 'x' }, bob, fakeAuthorizer((a) => a.resource === 'users'))).message)
+    expect(failure(() => impersonate({ 'impersonate-user': 'a', 'impersonate-extra-scopes': 'x' }, bob, fakeAuthorizer((a) => a.resource === 'users'))).message)
       .toBe('userextras.authentication.k8s.io "x" is forbidden: User "bob" cannot impersonate resource "userextras/scopes" in API group "authentication.k8s.io" at the cluster scope');
-    expect(thrown(() => impersonate({ 'impersonate-user': 'a', 'impersonate-uid': '42' }, bob, fakeAuthorizer((a) => a.resource === 'users'))).message)
+    expect(failure(() => impersonate({ 'impersonate-user': 'a', 'impersonate-uid': '42' }, bob, fakeAuthorizer((a) => a.resource === 'users'))).message)
       .toBe('uids.authentication.k8s.io "42" is forbidden: User "bob" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope');
   });
 
   test('groups, extras or a uid without a user: upstream\'s internal error', () => {
     for (const headers of [{ 'impersonate-group': 'g' }, { 'impersonate-extra-k': 'v' }, { 'impersonate-uid': 'u' }]) {
       const authz = fakeAuthorizer();
-      const err = thrown(() => impersonate(headers, bob, authz));
+      const err = failure(() => impersonate(headers, bob, authz));
       expect(err.code).toBe(500);
       expect(err.message).toMatch(/without impersonating a user$/);
       expect(authz.seen).toEqual([]);
     }
-    expect(thrown(() => impersonate({ 'impersonate-group': 'g' }, bob, fakeAuthorizer())).message)
+    expect(failure(() => impersonate({ 'impersonate-group': 'g' }, bob, fakeAuthorizer())).message)
       .toBe('Internal error occurred: requested [{Group  g    }] without impersonating a user');
   });
 
