@@ -22,7 +22,7 @@ export async function runControllerManagerCommand(f: ControllerManagerFlags): Pr
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   watchParent(() => shutdown('supervising podium process exited'));
-  const controllers = selectControllers(allControllers(), f.controllers);
+  const controllers = selectControllers(allControllers({ csrSigning: { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } }), f.controllers);
   log.info('starting', { kubeconfig: f.kubeconfig, leaderElect: f.leaderElect, controllers: controllers.map((c) => c.name) });
   const ok = await runControllerManager({ client, leaderElect: f.leaderElect, controllers }, abort.signal);
   // Like kube-controller-manager, a lost lease is fatal: the supervisor restarts us as a candidate.

@@ -54,6 +54,9 @@ export interface ControllerManagerFlags {
   leaderElect: boolean;
   /** upstream's --controllers list ("*", "name", "-name"). */
   controllers: string[];
+  /** upstream's --cluster-signing-cert-file/--cluster-signing-key-file: the CA the csrsigning controller signs with. */
+  clusterSigningCertFile?: string;
+  clusterSigningKeyFile?: string;
   verbosity: number;
 }
 
@@ -258,13 +261,15 @@ export function parseVersionFlags(args: string[]): { verbosity: number } {
 }
 
 export function parseControllerManagerFlags(args: string[]): ControllerManagerFlags {
-  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str, controllers: str });
+  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str, controllers: str, 'cluster-signing-cert-file': str, 'cluster-signing-key-file': str });
   if (!f.kubeconfig) throw new UsageError('--kubeconfig is required');
   return {
     kubeconfig: resolve(f.kubeconfig),
     dataDir: f['data-dir'] ? resolve(f['data-dir']) : undefined,
     leaderElect: choiceFlag('leader-elect', f['leader-elect'], ['true', 'false'] as const, 'true') === 'true',
     controllers: (f.controllers ?? '*').split(',').map((c) => c.trim()).filter(Boolean),
+    clusterSigningCertFile: f['cluster-signing-cert-file'] ? resolve(f['cluster-signing-cert-file']) : undefined,
+    clusterSigningKeyFile: f['cluster-signing-key-file'] ? resolve(f['cluster-signing-key-file']) : undefined,
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }

@@ -26,6 +26,7 @@ Commands:
   controller-manager  run the controllers (replicaset, deployment, namespace, garbage collector, ...)
               --kubeconfig F (required)  --leader-elect true|false (true)
               --controllers LIST (*; e.g. "*,-deployment" or "namespace,serviceaccount")  --v N
+              --cluster-signing-cert-file F  --cluster-signing-key-file F (the CA csrsigning signs with)
   scheduler   run the scheduler (binds pending pods to nodes)
               --kubeconfig F (required)  --v N
   agent       run a node agent (the kubelet) for one or more nodes

@@ -102,7 +102,7 @@ export async function runUp(f: UpFlags): Promise<number> {
     const identity = (name: string, user: string) => componentKubeconfig(pki, server, join(dataDir, `${name}.kubeconfig`), user, []);
     const controllerManagerKubeconfig = await identity('controller-manager', 'system:kube-controller-manager');
     // --runtime none is the API server with only the controllers that keep the cluster's own
-    // bookkeeping (namespaces, service accounts, root CA, RBAC aggregation, garbage collection):
+    // bookkeeping (namespaces, service accounts, root CA, RBAC aggregation, garbage collection, CSR signing):
     // nothing acts on workloads, which is what kubectl-api.sh and kubectl-apply.sh are specified
     // against, while security.sh gets the default service accounts a cluster always has.
     const controllers = f.runtime === 'none' ? BOOKKEEPING_CONTROLLERS : '*';
@@ -111,7 +111,7 @@ export async function runUp(f: UpFlags): Promise<number> {
       // collection is ~42 MB, but under the burst of watch events V8 let garbage reach 180 MB
       // before collecting (282-307 MB RSS). A heap limit makes it collect sooner; the limit
       // leaves ~3x headroom over that live set.
-      podiumChild('controller-manager', ['--kubeconfig', controllerManagerKubeconfig, '--data-dir', f.dataDir, '--controllers', controllers, '--v', String(f.verbosity)], ['--max-old-space-size=128']),
+      podiumChild('controller-manager', ['--kubeconfig', controllerManagerKubeconfig, '--data-dir', f.dataDir, '--controllers', controllers, '--cluster-signing-cert-file', pki.files.caCert, '--cluster-signing-key-file', pki.files.caKey, '--v', String(f.verbosity)], ['--max-old-space-size=128']),
       supervisorLog,
     );
     components.push(controllerManager);
@@ -157,7 +157,7 @@ export async function runUp(f: UpFlags): Promise<number> {
   return 0;
 }
 
-const BOOKKEEPING_CONTROLLERS = 'namespace,serviceaccount,root-ca-cert-publisher,clusterrole-aggregation,garbage-collector';
+const BOOKKEEPING_CONTROLLERS = 'namespace,serviceaccount,root-ca-cert-publisher,clusterrole-aggregation,garbage-collector,csrsigning';
 
 /** Writes a kubeconfig for one component's own identity (a client certificate from the cluster CA). */
 async function componentKubeconfig(pki: Pki, server: string, path: string, user: string, groups: string[]): Promise<string> {

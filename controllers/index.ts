@@ -18,8 +18,14 @@ import { DisruptionController } from './disruption.js';
 import { PersistentVolumeBinderController } from './persistentvolume-binder.js';
 import { HorizontalPodAutoscalerController } from './horizontal-pod-autoscaler.js';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.js';
+import { CSRSigningController, type CSRSigningOptions } from './csr-signing.js';
 
-export function allControllers(): Controller[] {
+export interface ControllerOptions {
+  /** The CA files the csrsigning controller signs with (--cluster-signing-cert-file/-key-file). */
+  csrSigning?: CSRSigningOptions;
+}
+
+export function allControllers(opts: ControllerOptions = {}): Controller[] {
   return [
     new NamespaceController(),
     new ServiceAccountsController(),
@@ -39,5 +45,6 @@ export function allControllers(): Controller[] {
     new PersistentVolumeBinderController(),
     new HorizontalPodAutoscalerController(),
     new ClusterRoleAggregationController(),
+    new CSRSigningController(opts.csrSigning),
   ];
 }

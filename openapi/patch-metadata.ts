@@ -52,6 +52,7 @@ const storage = 'io.k8s.api.storage.v1.';
 const rbac = 'io.k8s.api.rbac.v1.';
 const authentication = 'io.k8s.api.authentication.v1.';
 const authorization = 'io.k8s.api.authorization.v1.';
+const certificates = 'io.k8s.api.certificates.v1.';
 
 const containerFields: Record<string, FieldPatchMetadata> = {
   command: atomic,
@@ -261,6 +262,10 @@ const TABLE: Record<string, DefinitionPatchMetadata> = {
   [`${rbac}ClusterRoleBinding`]: fields({ subjects: atomic }),
   [`${rbac}RoleRef`]: atomicStruct(),
   [`${rbac}Subject`]: atomicStruct(),
+
+  // certificates.k8s.io/v1: conditions are keyed by type for apply but have no strategic merge key upstream.
+  [`${certificates}CertificateSigningRequestSpec`]: fields({ usages: atomic, groups: atomic }),
+  [`${certificates}CertificateSigningRequestStatus`]: fields({ conditions: { listType: 'map', listMapKeys: ['type'] } }),
 };
 
 const NONE: FieldPatchMetadata = Object.freeze({});

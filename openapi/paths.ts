@@ -293,6 +293,7 @@ export function resourcePaths(def: ResourceDefinition): PathItem[] {
 
   const subVerbs = new Set(['get', 'update', 'patch']);
   if (def.subresources?.status) out.push(hoist(`${item}/status`, objectOperations(s, named, kindRef, gvk, subVerbs, 'status', 'Status')));
+  if (def.subresources?.approval) out.push(hoist(`${item}/approval`, objectOperations(s, named, kindRef, gvk, subVerbs, 'approval', 'Approval')));
   if (def.subresources?.scale) {
     const scale = ref(must(definitionNameFor('autoscaling', 'v1', 'Scale'), 'autoscaling/v1 Scale'));
     out.push(hoist(`${item}/scale`, objectOperations(s, named, scale, { group: 'autoscaling', version: 'v1', kind: 'Scale' }, subVerbs, 'scale', 'Scale')));

@@ -40,6 +40,11 @@ const INT64_FIELDS: Record<string, string[]> = {
   [`${CORE}NodeSwapStatus`]: ['capacity'],
 };
 
+/** int32 fields whose names are int64 elsewhere, by definition. */
+const INT32_FIELDS: Record<string, string[]> = {
+  'io.k8s.api.certificates.v1.CertificateSigningRequestSpec': ['expirationSeconds'],
+};
+
 /** Go `[]byte` values: base64 strings on the wire (`format: byte`). */
 const BYTE_FIELDS: Record<string, string[]> = {
   [`${CORE}Secret`]: ['data'],
@@ -211,5 +216,6 @@ export class SchemaBuilder {
 }
 
 function isInt64(owner: string, field: string): boolean {
+  if (INT32_FIELDS[owner]?.includes(field)) return false;
   return INT64_FIELD_NAMES.has(field) || (INT64_FIELDS[owner]?.includes(field) ?? false);
 }

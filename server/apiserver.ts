@@ -15,6 +15,8 @@ import { groupResources } from './registry/groups.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { serviceAccountAdmission } from './admission/service-account.js';
 import { serviceAllocation } from './admission/service-allocation.js';
+import { csrRequester } from './admission/csr-requester.js';
+import { csrSubjectRestriction } from './admission/csr-subject-restriction.js';
 import { createRouter } from './http/router.js';
 import { bootstrap } from './bootstrap.js';
 import { logger } from '../apimachinery/log.js';
@@ -48,7 +50,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
   const cacher = new Cacher(redis, registry.storageTypes(), opts.eventWindow);
   const services = serviceAllocation(redis.client, opts.serviceClusterIpRange, opts.serviceNodePortRange);
   const security = createSecurity(opts, registry, cacher);
-  const admission = [namespaceLifecycle, serviceAccountAdmission, services, ...security.admission];
+  const admission = [namespaceLifecycle, serviceAccountAdmission, services, csrRequester, csrSubjectRestriction, ...security.admission];
   for (const def of registry.definitions) registry.stores.set(def, new Store(def, redis, cacher, admission, registry));
 
   await waitForRedis(redis);

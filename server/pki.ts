@@ -144,6 +144,47 @@ export async function issueClientCertificate(pkiDir: string, user: string, group
   return issue(ca, { subject: clientSubject(user, groups), usage: x509.ExtendedKeyUsage.clientAuth });
 }
 
+/**
+ * Signs a certificate for a key the CA never sees (the CSR signer): the caller decides subject,
+ * validity and usages; a validity past the CA's own end is cut to it.
+ */
+export interface CertificateTemplate {
+  subject: X509.Name;
+  publicKey: X509.PublicKey;
+  notBefore: Date;
+  notAfter: Date;
+  keyUsages: X509.KeyUsageFlags;
+  /** OIDs. */
+  extendedKeyUsages: string[];
+  /** Further extensions taken over from the request (subject alternative names). */
+  extensions?: X509.Extension[];
+}
+
+/** The cluster CA as a signer loads it (--cluster-signing-cert-file, --cluster-signing-key-file). */
+export type CertificateAuthority = Signer;
+
+export function loadCertificateAuthority(certFile: string, keyFile: string): Promise<CertificateAuthority> {
+  return loadSigner(certFile, keyFile);
+}
+
+export async function signCertificate(ca: CertificateAuthority, t: CertificateTemplate): Promise<string> {
+  const extensions: X509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
+  if (t.keyUsages) extensions.push(new x509.KeyUsagesExtension(t.keyUsages, true));
+  if (t.extendedKeyUsages.length) extensions.push(new x509.ExtendedKeyUsageExtension(t.extendedKeyUsages));
+  extensions.push(await authorityKeyId(ca), ...(t.extensions ?? []));
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: t.subject,
+    issuer: ca.cert.subjectName,
+    publicKey: t.publicKey,
+    signingKey: ca.key,
+    signingAlgorithm: ca.signing,
+    notBefore: t.notBefore,
+    notAfter: new Date(Math.min(t.notAfter.getTime(), ca.cert.notAfter.getTime())),
+    extensions,
+  });
+  return cert.toString('pem') + '\n';
+}
+
 interface Signer {
   certPem: string;
   cert: X509.X509Certificate;

@@ -7,6 +7,7 @@ import type { AuthorizationMode } from '../../cmd/flags.js';
 import type { AdmissionPlugin } from '../admission/types.js';
 import { nodeRestriction } from '../admission/node-restriction.js';
 import { rbacEscalation } from '../admission/rbac-escalation.js';
+import { csrSignerAuthorization } from '../admission/csr-approval.js';
 import type { Registry } from '../generic/registry.js';
 import type { KubeObject } from '../registry/types.js';
 import type { Cacher } from '../storage/cacher.js';
@@ -49,6 +50,8 @@ export function createSecurity(opts: SecurityOptions, registry: Registry, cacher
   const admission: AdmissionPlugin[] = [];
   if (opts.authorizationModes.includes('Node')) admission.push(nodeRestriction);
   if (opts.authorizationModes.includes('RBAC')) admission.push(rbacEscalation(rbac));
+  // upstream's CertificateApproval/CertificateSigning: on by default, whatever the authorization modes.
+  admission.push(csrSignerAuthorization(authorizer));
 
   const tokens = new ServiceAccountTokens(serviceAccountKey(opts.dataDir), { issuer: opts.serviceAccountIssuer });
   const authenticator = new RequestAuthenticator({

@@ -196,6 +196,14 @@ export class Store {
       const errs = [...(strategy.validateStatusUpdate?.(obj, old) ?? [])];
       if (errs.length) throw invalid(this.def.kind, this.def.group, old.metadata!.name!, errs);
       await this.admitSubresource(subresource, obj, old, opts);
+    } else if (subresource === 'approval' && this.def.subresources?.approval) {
+      // CertificateSigningRequest approval (upstream's csrApprovalStrategy): only conditions may change.
+      obj = structuredClone(old);
+      strategy.prepareForApprovalUpdate?.(obj, next, old);
+      strategy.defaults?.(obj);
+      const errs = strategy.validateApprovalUpdate?.(obj, old) ?? [];
+      if (errs.length) throw invalid(this.def.kind, this.def.group, old.metadata!.name!, errs);
+      await this.admitSubresource(subresource, obj, old, opts);
     } else if (subresource === 'finalize') {
       // Namespace finalize (upstream's finalizeStrategy): only spec.finalizers may change.
       obj = structuredClone(old);

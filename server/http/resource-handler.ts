@@ -168,17 +168,18 @@ export class ResourceHandler {
   private async subresource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, store: Store, opts: WriteOptions, neg: Negotiated): Promise<void> {
     const def = store.def;
     const sub = info.subresource;
-    if (sub === 'status' && def.subresources?.status) {
+    // CertificateSigningRequest approval is served like status: the whole object, get/update/patch.
+    if ((sub === 'status' && def.subresources?.status) || (sub === 'approval' && def.subresources?.approval)) {
       if (info.verb === 'get') return this.sendObject(res, 200, store, await store.get(info.namespace, info.name), neg, query);
       if (info.verb === 'update') {
         const body = await readObject(req, def, query, res);
-        return this.sendObject(res, 200, store, await store.update(info.namespace, info.name, body, opts, 'status'), neg, query);
+        return this.sendObject(res, 200, store, await store.update(info.namespace, info.name, body, opts, sub), neg, query);
       }
       if (info.verb === 'patch') {
         const patchBody = await readBody(req);
         const type = mediaType(req);
         const schema = { group: def.group, version: def.version, kind: def.kind };
-        const obj = await store.patch(info.namespace, info.name, (cur) => checkFields(patched(type, cur, patchBody, schema), def, query, res), opts, 'status');
+        const obj = await store.patch(info.namespace, info.name, (cur) => checkFields(patched(type, cur, patchBody, schema), def, query, res), opts, sub);
         return this.sendObject(res, 200, store, obj, neg, query);
       }
     }

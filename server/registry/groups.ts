@@ -1,5 +1,5 @@
 // The named API groups' resources (apps, batch, networking, coordination, discovery, policy,
-// autoscaling, storage) for the registry table.
+// autoscaling, storage, certificates) for the registry table.
 import type { ResourceDefinition } from './types.js';
 import { erase } from './workload-helpers.js';
 import deployments from './deployments.js';
@@ -18,6 +18,7 @@ import poddisruptionbudgets from './poddisruptionbudgets.js';
 import horizontalpodautoscalersV2 from './horizontalpodautoscalers-v2.js';
 import horizontalpodautoscalersV1 from './horizontalpodautoscalers-v1.js';
 import storageclasses from './storageclasses.js';
+import certificatesigningrequests from './certificatesigningrequests.js';
 
 export const groupResources: ResourceDefinition[] = [
   erase(deployments),
@@ -37,4 +38,5 @@ export const groupResources: ResourceDefinition[] = [
   erase(horizontalpodautoscalersV2),
   erase(horizontalpodautoscalersV1),
   erase(storageclasses),
+  erase(certificatesigningrequests),
 ];

@@ -52,6 +52,12 @@ export interface ResourceStrategy<T extends KubeObject> {
   /** Validation of a status write (status subresource). */
   validateStatusUpdate?(obj: T, old: T): FieldError[];
   /**
+   * An `approval` write (CertificateSigningRequest): runs on a copy of the stored object and
+   * takes from `next` what the approval may change (the conditions).
+   */
+  prepareForApprovalUpdate?(obj: T, next: T, old: T): void;
+  validateApprovalUpdate?(obj: T, old: T): FieldError[];
+  /**
    * upstream's RESTGracefulDeleteStrategy: the grace period this delete should wait before the
    * object is removed (e.g. pods bound to a node), or 0 to delete at once. Undefined: no grace.
    */
@@ -82,7 +88,8 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   nameValidator?: (name: string) => string[];
   /** metadata.generation is maintained (set to 1 on create, bumped on spec change). */
   generation?: boolean;
-  subresources?: { status?: true; scale?: ScaleSubresource };
+  /** approval: CertificateSigningRequest's, written by approvers (see the strategy's approval hooks). */
+  subresources?: { status?: true; scale?: ScaleSubresource; approval?: true };
   /** Field selectors beyond metadata.name and metadata.namespace, as upstream's GetAttrs. */
   fieldSelectors?: Record<string, (obj: T) => string | undefined>;
   strategy: ResourceStrategy<T>;

@@ -1,9 +1,8 @@
-import { failure } from '../support/errors.js';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { impersonate, splitServiceAccountUsername } from '../../server/auth/authn/impersonation.js';
 import type { Attributes, Authorizer, UserInfo } from '../../server/auth/types.js';
-import { StatusError } from '../../apimachinery/errors.js';
+import { failure } from '../support/errors.js';
 
 const bob: UserInfo = { name: 'bob', groups: ['system:authenticated'] };
 

@@ -23,6 +23,7 @@ const SERVED: [string, string, string[]][] = [
   ['rbac.authorization.k8s.io', 'v1', ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']],
   ['authentication.k8s.io', 'v1', ['TokenRequest', 'TokenReview', 'SelfSubjectReview']],
   ['authorization.k8s.io', 'v1', ['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview']],
+  ['certificates.k8s.io', 'v1', ['CertificateSigningRequest']],
 ];
 
 /**

@@ -119,11 +119,17 @@ describe('bootstrap policy', () => {
         ['update', '', 'namespaces', 'finalize'], ['deletecollection', 'example.com', 'widgets', ''], ['patch', 'example.com', 'widgets', ''],
         ['patch', '', 'nodes', ''], ['patch', '', 'nodes', 'status'], ['create', '', 'events', ''], ['patch', 'events.k8s.io', 'events', ''],
         ['escalate', 'rbac.authorization.k8s.io', 'clusterroles', ''], ['update', 'rbac.authorization.k8s.io', 'clusterroles', ''],
+        ['watch', 'certificates.k8s.io', 'certificatesigningrequests', ''], ['update', 'certificates.k8s.io', 'certificatesigningrequests', 'status'],
       ]) {
         expect([verb, group, resource, sub, podium(res(kcm, verb, group, resource, 'ns', sub))]).toEqual([verb, group, resource, sub, true]);
       }
       expect(podium(lease('create', ''))).toBe(true);
       expect(podium(lease('update', 'kube-controller-manager'))).toBe(true);
+      // csrsigning signs for the kube-apiserver-client signer only, and approves nothing.
+      const signer = (verb: string, name: string): Attributes => ({ ...res(kcm, verb, 'certificates.k8s.io', 'signers', ''), name });
+      expect(podium(signer('sign', 'kubernetes.io/kube-apiserver-client'))).toBe(true);
+      expect(podium(signer('sign', 'kubernetes.io/kubelet-serving'))).toBe(false);
+      expect(podium(signer('approve', 'kubernetes.io/kube-apiserver-client'))).toBe(false);
       // (any other lease too: the garbage collector's update on */* covers it, as upstream's role does)
     });
 

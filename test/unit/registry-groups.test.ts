@@ -256,6 +256,7 @@ test('groupResources lists every definition with upstream names', () => {
     'networking.k8s.io/v1/ingressclasses:', 'networking.k8s.io/v1/networkpolicies:netpol', 'coordination.k8s.io/v1/leases:',
     'discovery.k8s.io/v1/endpointslices:', 'policy/v1/poddisruptionbudgets:pdb', 'autoscaling/v2/horizontalpodautoscalers:hpa',
     'autoscaling/v1/horizontalpodautoscalers:hpa', 'storage.k8s.io/v1/storageclasses:sc',
+    'certificates.k8s.io/v1/certificatesigningrequests:csr',
   ]);
   expect(groupResources.filter((d) => d.categories?.includes('all')).map((d) => d.plural)).toEqual([
     'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'horizontalpodautoscalers', 'horizontalpodautoscalers',

@@ -243,6 +243,11 @@ const podiumControllerManagerRules: PolicyRule[] = [
   // clusterrole-aggregation (upstream clusterrole-aggregation-controller): writes aggregated rules
   // it does not itself hold, hence escalate.
   rule(['escalate', 'get', 'list', 'patch', 'update', 'watch'], [RBAC], ['clusterroles']),
+  // csrsigning (upstream's certificate-controller role): watch requests, write the issued
+  // certificate, and the `sign` permission the CertificateSigning admission check asks for.
+  rule(['get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+  rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status']),
+  rule(['sign'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client']),
 ];
 
 export function bootstrapClusterRoles(): ClusterRole[] {
