@@ -96,8 +96,11 @@ test('a node whose Lease is never renewed becomes Unknown, tainted, and its pods
   const taintedAt = Date.now();
 
   await until('intolerant pod evicted', () => gone('intolerant'), 5000);
-  const forever = (await call(api.url, 'GET', `${core}/pods/forever`)).body;
-  expect(forever.status.conditions.find((c: any) => c.type === 'Ready').status).toBe('False');
+  // Marking pods not ready and evicting are separate writes of the controller; under load the eviction can land first.
+  const forever = await until('the tolerating pod marked not ready', async () => {
+    const pod = (await call(api.url, 'GET', `${core}/pods/forever`)).body;
+    return pod.status.conditions.find((c: any) => c.type === 'Ready').status === 'False' && pod;
+  }, 5000);
   expect(forever.status.conditions.find((c: any) => c.type === 'ContainersReady').status).toBe('False');
   expect(await gone('patient')).toBe(false);
   await until('patient pod evicted after its tolerationSeconds', () => gone('patient'), 10_000);
