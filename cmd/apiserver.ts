@@ -28,6 +28,9 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
     serviceAccountIssuer: f.serviceAccountIssuer,
     auditLogPath: f.auditLogPath,
     encryptionProviderConfig: f.encryptionProviderConfig,
+    kubeletClientCertificate: f.kubeletClientCertificate,
+    kubeletClientKey: f.kubeletClientKey,
+    kubeletCertificateAuthority: f.kubeletCertificateAuthority,
   };
   log.v(1, 'starting', { ...options, redisUrl: undefined });
   const server = await startApiServer(options);

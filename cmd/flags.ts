@@ -42,6 +42,9 @@ export interface ApiServerFlags {
   serviceAccountIssuer: string;
   auditLogPath?: string;
   encryptionProviderConfig?: string;
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
   verbosity: number;
 }
 
@@ -167,6 +170,9 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     'service-account-issuer': str,
     'audit-log-path': str,
     'encryption-provider-config': str,
+    'kubelet-client-certificate': str,
+    'kubelet-client-key': str,
+    'kubelet-certificate-authority': str,
   });
   const redisUrl = f['redis-url'];
   if (!redisUrl) throw new UsageError('--redis-url is required (podium up starts a Redis for you)');
@@ -190,6 +196,9 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     serviceAccountIssuer: f['service-account-issuer'] ?? 'https://kubernetes.default.svc.cluster.local',
     auditLogPath: f['audit-log-path'] === '-' ? '-' : abs(f['audit-log-path']),
     encryptionProviderConfig: abs(f['encryption-provider-config']),
+    kubeletClientCertificate: abs(f['kubelet-client-certificate']),
+    kubeletClientKey: abs(f['kubelet-client-key']),
+    kubeletCertificateAuthority: abs(f['kubelet-certificate-authority']),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }

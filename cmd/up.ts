@@ -79,6 +79,8 @@ export async function runUp(f: UpFlags): Promise<number> {
       log.info('using external redis', { url: redactUrl(redisUrl) });
     }
 
+    // The API server's identity towards node agents (kubeadm's apiserver-kubelet-client).
+    const kubeletClient = await writeClientCertificate(pki, 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
     const apiserver = new SupervisedChild(
       podiumChild('apiserver', [
         '--redis-url', redisUrl,
@@ -88,6 +90,9 @@ export async function runUp(f: UpFlags): Promise<number> {
         '--tls-cert-file', pki.files.servingCert,
         '--tls-private-key-file', pki.files.servingKey,
         '--client-ca-file', pki.files.caCert,
+        '--kubelet-client-certificate', kubeletClient.cert,
+        '--kubelet-client-key', kubeletClient.key,
+        '--kubelet-certificate-authority', pki.files.caCert,
         ...(f.auditLogPath ? ['--audit-log-path', f.auditLogPath] : []),
         ...(f.tokenAuthFile ? ['--token-auth-file', f.tokenAuthFile] : []),
         '--v', String(f.verbosity),
@@ -164,6 +169,15 @@ async function componentKubeconfig(pki: Pki, server: string, path: string, user:
   const cert = await issueClientCertificate(pki.files.dir, user, groups);
   await writeKubeconfig(path, buildKubeconfig({ server, caCertPem: pki.caCertPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, userName: user }));
   return path;
+}
+
+/** A client certificate from the cluster CA written next to it as NAME.crt/NAME.key. */
+async function writeClientCertificate(pki: Pki, name: string, user: string, groups: string[]): Promise<{ cert: string; key: string }> {
+  const issued = await issueClientCertificate(pki.files.dir, user, groups);
+  const files = { cert: join(pki.files.dir, `${name}.crt`), key: join(pki.files.dir, `${name}.key`) };
+  await writeFile(files.cert, issued.certPem, { mode: 0o600 });
+  await writeFile(files.key, issued.keyPem, { mode: 0o600 });
+  return files;
 }
 
 /** `<node>.crt`/`<node>.key` per simulated node, for the agent's --node-credentials-dir. */

@@ -18,6 +18,7 @@ import { serviceAllocation } from './admission/service-allocation.js';
 import { csrRequester } from './admission/csr-requester.js';
 import { csrSubjectRestriction } from './admission/csr-subject-restriction.js';
 import { createRouter } from './http/router.js';
+import { NodeProxy } from './http/node-proxy.js';
 import { bootstrap } from './bootstrap.js';
 import { logger } from '../apimachinery/log.js';
 import { authenticationResources } from './registry/authentication.js';
@@ -29,6 +30,10 @@ import { EncryptionTransformer } from './storage/encryption.js';
 
 export interface ApiServerOptions extends SecurityOptions {
   port: number;
+  /** How the API server reaches node agents (upstream's --kubelet-client-certificate/-key, --kubelet-certificate-authority). */
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
   encryptionProviderConfig?: string;
   bindAddress: string;
   redisUrl: string;
@@ -60,7 +65,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
 
   const sockets = new Set<Socket>();
   let server: http.Server;
-  const router = createRouter({ registry, redis, cacher, security: security.request, serverAddress: () => `${opts.bindAddress}:${(server.address() as AddressInfo).port}` });
+  const nodes = new NodeProxy(registry, {
+    cert: opts.kubeletClientCertificate ? readFileSync(opts.kubeletClientCertificate) : undefined,
+    key: opts.kubeletClientKey ? readFileSync(opts.kubeletClientKey) : undefined,
+    ca: opts.kubeletCertificateAuthority ? readFileSync(opts.kubeletCertificateAuthority) : undefined,
+  });
+  const router = createRouter({ registry, redis, cacher, security: security.request, nodes, serverAddress: () => `${opts.bindAddress}:${(server.address() as AddressInfo).port}` });
   if (opts.tlsCertFile && opts.tlsKeyFile) {
     server = https.createServer({
       cert: readFileSync(opts.tlsCertFile),
@@ -73,6 +83,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
   } else {
     server = http.createServer(router);
   }
+  server.on('upgrade', router.upgrade);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0;

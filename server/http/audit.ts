@@ -3,7 +3,7 @@
 // bodies are never logged, so secrets do not leak into it.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Attributes, UserInfo } from '../auth/types.js';
 
 export interface AuditRecord {
@@ -14,6 +14,12 @@ export interface AuditRecord {
   reason?: string;
 }
 
+/** A ServerResponse, or the stand-in an upgraded connection gives (its code is 101 once switched). */
+export interface AuditedResponse {
+  once(event: 'close', listener: () => void): unknown;
+  readonly statusCode: number;
+}
+
 export class AuditLog {
   private readonly out: WriteStream | NodeJS.WriteStream;
 
@@ -22,8 +28,8 @@ export class AuditLog {
     this.out = path === '-' ? process.stdout : createWriteStream(path, { flags: 'a', mode: 0o600 });
   }
 
-  /** Starts the record of a request; the line is written once the response has ended. */
-  begin(req: IncomingMessage, res: ServerResponse): AuditRecord {
+  /** Starts the record of a request; the line is written once the response (or upgraded connection) has ended. */
+  begin(req: IncomingMessage, res: AuditedResponse): AuditRecord {
     const record: AuditRecord = {};
     const received = new Date();
     const startedNs = process.hrtime.bigint();
@@ -45,7 +51,7 @@ function userOf(u: UserInfo | undefined): Record<string, unknown> | undefined {
   return { username: u.name, uid: u.uid, groups: u.groups, extra: u.extra };
 }
 
-function event(req: IncomingMessage, res: ServerResponse, r: AuditRecord, received: Date, latencyMs: number): Record<string, unknown> {
+function event(req: IncomingMessage, res: AuditedResponse, r: AuditRecord, received: Date, latencyMs: number): Record<string, unknown> {
   const a = r.attributes;
   const annotations: Record<string, string> = { 'podium.io/latency': `${latencyMs.toFixed(3)}ms` };
   if (r.decision) annotations['authorization.k8s.io/decision'] = r.decision;

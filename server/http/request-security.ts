@@ -1,8 +1,8 @@
 // The front of every request (upstream's WithAuthentication, WithImpersonation, WithAudit and
 // WithAuthorization filters): who is asking, as whom, and whether they may.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { isStatusError } from '../../apimachinery/errors.js';
-import type { AuditLog, AuditRecord } from './audit.js';
+import type { AuditLog, AuditRecord, AuditedResponse } from './audit.js';
 import type { ResourceRequest } from './request-info.js';
 import { forbiddenRequest, nonResourceAttributes, resourceAttributes } from '../auth/authorization.js';
 import type { AuthServices, Authorizer, UserInfo } from '../auth/types.js';
@@ -29,7 +29,7 @@ const ANONYMOUS: UserInfo = { name: ANONYMOUS_USER, groups: [GROUP_UNAUTHENTICAT
  * Authenticates, applies impersonation and authorizes one request. Resolves with the user the
  * request acts as; throws the 401/403 Status that ends it otherwise.
  */
-export async function admitRequest(security: RequestSecurity, req: IncomingMessage, res: ServerResponse, path: string, info: ResourceRequest | undefined): Promise<UserInfo> {
+export async function admitRequest(security: RequestSecurity, req: IncomingMessage, res: AuditedResponse, path: string, info: ResourceRequest | undefined): Promise<UserInfo> {
   const record: AuditRecord = security.audit?.begin(req, res) ?? {};
   let user: UserInfo;
   try {

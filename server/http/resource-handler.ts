@@ -25,6 +25,7 @@ import { duplicateFields } from './duplicate-fields.js';
 import { addWarning } from './respond.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import type { AuthServices, UserInfo } from '../auth/types.js';
+import { NODE_SUBRESOURCES, type NodeProxy } from './node-proxy.js';
 
 /**
  * Type-checks a body (or a patched result) as Go's decoder would and applies fieldValidation to
@@ -75,11 +76,8 @@ function patchDuplicates(type: string, body: Buffer, query: URLSearchParams): st
   return type !== 'application/json-patch+json' && query.get('fieldValidation') !== 'Ignore' ? duplicateFields(body.toString('utf8')) : [];
 }
 
-/** Pod subresources served by the node agent; until one exists they answer 503. */
-const NODE_STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
-
 export class ResourceHandler {
-  constructor(private readonly registry: Registry, private readonly redis: RedisStorage, private readonly auth: AuthServices) {}
+  constructor(private readonly registry: Registry, private readonly redis: RedisStorage, private readonly auth: AuthServices, private readonly nodes: NodeProxy) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
     const def = this.registry.find(info.group, info.version, info.resource);
@@ -209,9 +207,15 @@ export class ResourceHandler {
         await evictPod(this.registry, store, info.namespace, info.name, eviction, opts);
         return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
       }
-      if (NODE_STREAMING.has(sub)) {
+      if (sub === 'log' && info.verb === 'get') return this.nodes.log(res, info.namespace, info.name, query);
+      if (NODE_SUBRESOURCES.has(sub)) {
         await store.get(info.namespace, info.name);
-        throw serviceUnavailable(`no node agent is serving pods/${sub} yet: this cluster runs without a node agent`);
+        // exec, attach and portforward only make sense as an upgrade (the router's upgrade path).
+        throw badRequest('Upgrade request required');
+      }
+      if (sub === 'proxy') {
+        await store.get(info.namespace, info.name);
+        throw serviceUnavailable('pods/proxy is not served yet');
       }
     }
     if (def.group === '' && def.plural === 'serviceaccounts' && sub === 'token' && info.verb === 'create') {

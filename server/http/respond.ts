@@ -1,4 +1,6 @@
 // Writing answers: JSON bodies, Status errors, and what the Accept header asks for.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStatusError, internalError, StatusError } from '../../apimachinery/errors.js';
 import { logger } from '../../apimachinery/log.js';
@@ -41,6 +43,15 @@ export function sendError(res: ServerResponse, err: unknown): void {
     return;
   }
   sendJson(res, status.code, status.toStatus());
+}
+
+/** An error on a connection that asked to upgrade and was not switched: a plain HTTP answer, then close. */
+export function sendErrorOnSocket(socket: Duplex, err: unknown): void {
+  const status = isStatusError(err) ? err : internalError((err as Error)?.message ?? String(err));
+  if (!isStatusError(err)) log.error('unexpected error', { err: (err as Error)?.stack ?? String(err) });
+  const body = JSON.stringify(status.toStatus());
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** The `Warning: 299 - "text"` header kubectl prints once. */

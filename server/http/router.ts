@@ -4,10 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '../generic/registry.js';
 import type { RedisStorage } from '../storage/redis-storage.js';
 import type { Cacher } from '../storage/cacher.js';
-import { StatusError } from '../../apimachinery/errors.js';
+import { badRequest, isStatusError, StatusError } from '../../apimachinery/errors.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resource-handler.js';
-import { sendError, sendJson } from './respond.js';
+import { sendError, sendErrorOnSocket, sendJson } from './respond.js';
+import { NODE_SUBRESOURCES, type NodeProxy } from './node-proxy.js';
+import type { Duplex } from 'node:stream';
 import { aggregatedContentType, aggregatedDiscovery, aggregatedVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from '../discovery.js';
 import { versionInfo } from '../version.js';
 import { logger } from '../../apimachinery/log.js';
@@ -22,13 +24,14 @@ export interface RouterContext {
   redis: RedisStorage;
   cacher: Cacher;
   security: RequestSecurity;
+  nodes: NodeProxy;
   serverAddress(): string;
 }
 
 const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
 
 export function createRouter(ctx: RouterContext) {
-  const resources = new ResourceHandler(ctx.registry, ctx.redis, ctx.security.services);
+  const resources = new ResourceHandler(ctx.registry, ctx.redis, ctx.security.services, ctx.nodes);
   const openapi = createOpenApiHandler(ctx.registry.definitions);
 
   function text(res: ServerResponse, code: number, body: string): void {
@@ -83,10 +86,29 @@ export function createRouter(ctx: RouterContext) {
     return resources.handle(req, res, info, query, user);
   }
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  /** exec, attach and portforward arrive as upgrades (WebSocket or SPDY); they go to the pod's node agent. */
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
+    const audited = { statusCode: 101, once: (event: 'close', listener: () => void) => socket.once(event, listener) };
+    try {
+      await admitRequest(ctx.security, req, audited, path, info);
+      if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !NODE_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
+        throw badRequest(`${req.url} cannot be upgraded: only pods/exec, pods/attach and pods/portforward can`);
+      }
+      await ctx.nodes.upgrade(req, socket, head, info.namespace, info.name, info.subresource, url.searchParams);
+    } catch (err) {
+      audited.statusCode = isStatusError(err) ? err.code : 500;
+      sendErrorOnSocket(socket, err);
+    }
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
     route(req, res).catch((err) => sendError(res, err)).finally(() => {
       log.v(3, 'request', { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
     });
   };
+  return Object.assign(handler, { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head) });
 }

@@ -1,0 +1,114 @@
+// Pod subresources the node agent serves (upstream's kubelet paths): the API server finds the
+// pod's node, checks the container, and forwards the request to the agent over TLS with its own
+// client certificate. Logs are a plain proxied GET; exec, attach and port-forward are upgrades
+// whose bytes are piped both ways unchanged, so the agent speaks WebSocket or SPDY with kubectl.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { badRequest, serviceUnavailable } from '../../apimachinery/errors.js';
+import type { Registry } from '../generic/registry.js';
+import { logger } from '../../apimachinery/log.js';
+
+const log = logger('node-proxy');
+
+/** What the API server presents to node agents (upstream's --kubelet-client-certificate/-key/--kubelet-certificate-authority). */
+export interface KubeletClientTls {
+  cert?: Buffer;
+  key?: Buffer;
+  ca?: Buffer;
+}
+
+export const NODE_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);
+
+/** The headers that belong to this hop, or to the client's credentials, never to the agent. */
+const HOP_HEADERS = new Set(['authorization', 'host', 'proxy-authorization']);
+
+interface Target { host: string; port: number; path: string }
+
+export class NodeProxy {
+  constructor(private readonly registry: Registry, private readonly tls: KubeletClientTls) {}
+
+  private async target(namespace: string, podName: string, sub: string, query: URLSearchParams): Promise<Target> {
+    const pod = (await this.registry.store('', 'pods').get(namespace, podName)) as Pod;
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
+    const node = (await this.registry.store('', 'nodes').get('', nodeName)) as Node;
+    const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.[0]?.address;
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!address || !port) throw serviceUnavailable(`node ${nodeName} reports no address and port for its agent`);
+    const rest = new URLSearchParams(query);
+    if (sub === 'portforward') return { host: address, port, path: `/portForward/${namespace}/${podName}${suffix(rest)}` };
+    const container = containerOf(pod, rest.get('container'));
+    rest.delete('container');
+    const kind = sub === 'log' ? 'containerLogs' : sub;
+    return { host: address, port, path: `/${kind}/${namespace}/${podName}/${container}${suffix(rest)}` };
+  }
+
+  /** pods/log: the agent's answer, status and body, streamed back as it comes (logs -f). */
+  async log(res: ServerResponse, namespace: string, podName: string, query: URLSearchParams): Promise<void> {
+    const t = await this.target(namespace, podName, 'log', query);
+    await new Promise<void>((resolve, reject) => {
+      const out = httpsRequest({ host: t.host, port: t.port, path: t.path, method: 'GET', ...this.tls, agent: false }, (agentRes) => {
+        res.writeHead(agentRes.statusCode ?? 502, { 'Content-Type': agentRes.headers['content-type'] ?? 'text/plain', 'Cache-Control': 'no-cache, private' });
+        agentRes.pipe(res);
+        agentRes.on('end', resolve);
+        agentRes.on('error', reject);
+      });
+      out.on('error', (err) => reject(serviceUnavailable(`error talking to the node agent: ${err.message}`)));
+      // The client going away ends the agent's follow too.
+      res.on('close', () => out.destroy());
+      out.end();
+    });
+  }
+
+  /** exec, attach, portforward: the upgrade request replayed to the agent, then bytes both ways. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, sub: string, query: URLSearchParams): Promise<void> {
+    const t = await this.target(namespace, podName, sub, query);
+    const agent = tlsConnect({ host: t.host, port: t.port, ...this.tls, servername: undefined });
+    await new Promise<void>((resolve, reject) => {
+      agent.once('secureConnect', resolve);
+      agent.once('error', (err) => reject(serviceUnavailable(`error dialing the node agent: ${err.message}`)));
+    });
+    const lines = [`${req.method} ${t.path} HTTP/1.1`, `Host: ${t.host}:${t.port}`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (!HOP_HEADERS.has(req.rawHeaders[i].toLowerCase()) && !/^impersonate-/i.test(req.rawHeaders[i])) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    }
+    agent.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) agent.write(head);
+    socket.pipe(agent);
+    agent.pipe(socket);
+    const close = (): void => {
+      socket.destroy();
+      agent.destroy();
+    };
+    socket.on('error', close);
+    agent.on('error', (err) => {
+      log.v(2, 'agent stream ended with an error', { error: err.message });
+      close();
+    });
+    socket.on('close', close);
+    agent.on('close', close);
+  }
+}
+
+function suffix(q: URLSearchParams): string {
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** upstream's container defaulting and check for pod subresources. */
+function containerOf(pod: Pod, asked: string | null): string {
+  const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
+  const name = pod.metadata?.name ?? '';
+  if (asked) {
+    if (!names.includes(asked)) throw badRequest(`container ${asked} is not valid for pod ${name}`);
+    return asked;
+  }
+  const regular = (pod.spec?.containers ?? []).map((c) => c.name);
+  const annotated = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (annotated && names.includes(annotated)) return annotated;
+  if (regular.length === 1) return regular[0];
+  throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${regular.join(' ')}]`);
+}
