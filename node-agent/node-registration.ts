@@ -23,6 +23,12 @@ export interface NodeConfig {
   instanceType?: string;
   osImage?: string;
   extraLabels?: Record<string, string>;
+  /**
+   * The port of the agent's HTTPS endpoint (logs, exec, attach, port-forward), reachable at
+   * the InternalIP. 0 when the agent serves none (simulated nodes, whose addresses are never
+   * routed): the API server then answers 503 instead of dialing an address that leads nowhere.
+   */
+  agentPort?: number;
 }
 
 export const DEFAULT_CAPACITY = { cpu: '8', memory: '32Gi', pods: '110', ephemeralStorage: '100Gi' };
@@ -82,7 +88,7 @@ export function nodeStatus(c: NodeConfig, nowMs: number, previous?: NodeStatus):
       { type: 'InternalIP', address: c.internalIP },
       { type: 'Hostname', address: c.name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: c.agentPort ?? 0 } },
     nodeInfo: {
       machineID: id,
       systemUUID: previous?.nodeInfo?.systemUUID ?? randomUUID(),

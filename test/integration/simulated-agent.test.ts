@@ -4,6 +4,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { Agent } from '../../node-agent/agent.js';
 import { ApiClient, isNotFound } from '../../node-agent/api.js';
+import { call } from '../support/http.js';
 import { startApiServer, startRedis, type ApiServerProcess, type RedisProcess } from '../support/processes.js';
 
 let redis: RedisProcess;
@@ -98,6 +99,16 @@ test('a long-running pod becomes Running and Ready with a pod IP', async () => {
   expect(cs).toMatchObject({ name: 'main', ready: true, started: true, restartCount: 0, image: 'busybox:1.36' });
   expect(cs?.state?.running?.startedAt).toBeTruthy();
   expect(cs?.containerID).toMatch(/^simulated:\/\//);
+
+  // Simulated nodes advertise no agent endpoint, so logs and exec are refused without dialing their never-routed address.
+  const node = (await call(server.url, 'GET', '/api/v1/nodes/sim-0')).body;
+  expect(node.status.daemonEndpoints).toEqual({ kubeletEndpoint: { Port: 0 } });
+  const logs = await call(server.url, 'GET', `/api/v1/namespaces/${NS}/pods/web/log`);
+  expect(logs.status).toBe(503);
+  expect(logs.body.message).toBe('node sim-0 reports no address and port for its agent');
+  const exec = await call(server.url, 'POST', `/api/v1/namespaces/${NS}/pods/web/exec?command=ls`);
+  expect(exec.status).toBe(400);
+  expect(exec.body.message).toBe('Upgrade request required');
 });
 
 test('restartPolicy Never pods succeed or fail with the simulated exit code', async () => {
