@@ -71,8 +71,18 @@ export interface StreamIO {
   tty?: boolean;
 }
 
-/** Secrets and config maps resolved by the agent, keyed by volume name, for the runtime to mount. */
+/**
+ * Secrets and config maps resolved by the agent, keyed by volume name, for the runtime to mount.
+ * The entry of a volume holds:
+ * - configMap / secret: the object's data (key → bytes); absent when the object does not exist;
+ * - projected: `configMap/<name>/<key>`, `secret/<name>/<key>` and `serviceAccountToken/<path>`
+ *   (downwardAPI items are computed by the runtime from the pod);
+ * - persistentVolumeClaim: the bound PV's host directory, UTF-8, under PV_HOST_PATH_KEY.
+ */
 export type VolumeSources = Map<string, Record<string, Buffer>>;
+
+/** The VolumeSources key carrying a persistentVolumeClaim's resolved host path (hostPath PVs). */
+export const PV_HOST_PATH_KEY = '..hostPath';
 
 export interface NodeAndPodStats {
   node: { cpuUsageNanoCores?: number; memoryWorkingSetBytes?: number };
