@@ -11,10 +11,6 @@ const log = logger('agent');
 
 /** Runs until SIGTERM/SIGINT (or the supervising parent's death); resolves with the exit code. */
 export async function runAgent(f: AgentFlags): Promise<number> {
-  if (f.runtime === 'docker') {
-    log.error('the docker runtime is not available yet; use --runtime simulated');
-    return 1;
-  }
   const conn: ApiConnection = f.server ? { server: f.server } : connectionFromKubeconfig(f.kubeconfig!);
   let nodeClients: Map<string, ApiClient> | undefined;
   try {
@@ -27,7 +23,14 @@ export async function runAgent(f: AgentFlags): Promise<number> {
   // watch every pod); otherwise everything uses the kubeconfig's credentials.
   const api = nodeClients ? [...nodeClients.values()][0] : new ApiClient(conn);
   const clientFor = nodeClients ? (name: string): ApiClient => nodeClients.get(name) ?? api : undefined;
-  const agent = new Agent({ api, clientFor, runtime: f.runtime, nodes: f.nodes, nodeNamePrefix: f.nodeNamePrefix, firstNodeIndex: f.firstNodeIndex });
+  const serving = f.tlsCertFile && f.tlsKeyFile && f.clientCaFile
+    ? { cert: readFileSync(f.tlsCertFile), key: readFileSync(f.tlsKeyFile), clientCa: readFileSync(f.clientCaFile) }
+    : undefined;
+  if (f.runtime === 'docker' && !serving) log.warn('no --tls-cert-file/--tls-private-key-file/--client-ca-file: logs, exec, attach and port-forward will not reach this node');
+  const agent = new Agent({
+    api, clientFor, runtime: f.runtime, nodes: f.nodes, nodeNamePrefix: f.nodeNamePrefix, firstNodeIndex: f.firstNodeIndex,
+    docker: f.runtime === 'docker' ? { name: f.nodeName, dataDir: f.dataDir, subnet: f.podSubnet, serving } : undefined,
+  });
 
   let stop: (why: string) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {

@@ -3,6 +3,8 @@
 // --tls-cert-file, klog's --v) so upstream muscle memory and docs carry over.
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A bad command line: podium.ts prints the message and the usage, and exits 2. */
@@ -71,6 +73,14 @@ export interface AgentFlags {
   nodes: number;
   nodeNamePrefix: string;
   firstNodeIndex: number;
+  /** The docker runtime's node name (default: the host name) and where its pods' files go. */
+  nodeName: string;
+  dataDir: string;
+  podSubnet: string;
+  /** The agent endpoint's serving certificate and the CA of its only client, the API server (kubelet's flag names). */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  clientCaFile?: string;
   /**
    * A directory of <nodeName>.crt/<nodeName>.key client certificates (CN system:node:<name>,
    * O system:nodes): each node then talks to the server as itself, over the --kubeconfig's
@@ -142,8 +152,8 @@ export function parseUpFlags(args: string[]): UpFlags {
     port: intFlag('port', f.port, 6443, 1, 65535),
     redisUrl: f['redis-url'],
     redisAppendfsync: choiceFlag('redis-appendfsync', f['redis-appendfsync'], ['everysec', 'always', 'no'] as const, 'everysec'),
-    // simulated until the Docker runtime exists; then docker when a Docker socket is reachable (issue 6).
-    runtime: choiceFlag('runtime', f.runtime, ['docker', 'simulated', 'none'] as const, 'simulated'),
+    // docker when a Docker daemon socket is there, as the issue asks; simulated otherwise.
+    runtime: choiceFlag('runtime', f.runtime, ['docker', 'simulated', 'none'] as const, existsSync(dockerSocket()) ? 'docker' : 'simulated'),
     nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
     ingressPort: f['ingress-port'] === undefined ? undefined : intFlag('ingress-port', f['ingress-port'], 0, 1, 65535),
     auditLogPath: f['audit-log-path'] === undefined || f['audit-log-path'] === '-' ? f['audit-log-path'] : resolve(f['audit-log-path']),
@@ -213,6 +223,18 @@ function authorizationModesFlag(value: string | undefined): AuthorizationMode[] 
   return modes as AuthorizationMode[];
 }
 
+/** Where dockerd listens: DOCKER_HOST's unix socket, or the default one. */
+function dockerSocket(): string {
+  const host = process.env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
+/** The host name as a node name (upstream lower-cases it; the first label if it is not a DNS-1123 subdomain). */
+export function defaultNodeName(): string {
+  const host = hostname().toLowerCase();
+  return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host) ? host : 'podium-node';
+}
+
 export function parseAgentFlags(args: string[]): AgentFlags {
   const f = parse(args, {
     kubeconfig: str,
@@ -221,6 +243,12 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     nodes: str,
     'node-name-prefix': str,
     'first-node-index': str,
+    'node-name': str,
+    'data-dir': str,
+    'pod-subnet': str,
+    'tls-cert-file': str,
+    'tls-private-key-file': str,
+    'client-ca-file': str,
     'node-credentials-dir': str,
   });
   const kubeconfig = f.kubeconfig ?? process.env.KUBECONFIG;
@@ -234,6 +262,12 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     nodes: intFlag('nodes', f.nodes, 1, 1, 10000),
     nodeNamePrefix: prefix,
     firstNodeIndex: intFlag('first-node-index', f['first-node-index'], 0, 0, 100000),
+    nodeName: f['node-name'] ?? defaultNodeName(),
+    dataDir: resolve(f['data-dir'] ?? '.podium/agent'),
+    podSubnet: cidrFlag('pod-subnet', f['pod-subnet'], '10.244.0.0/16'),
+    tlsCertFile: f['tls-cert-file'] === undefined ? undefined : resolve(f['tls-cert-file']),
+    tlsKeyFile: f['tls-private-key-file'] === undefined ? undefined : resolve(f['tls-private-key-file']),
+    clientCaFile: f['client-ca-file'] === undefined ? undefined : resolve(f['client-ca-file']),
     nodeCredentialsDir: f['node-credentials-dir'] ? resolve(f['node-credentials-dir']) : undefined,
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };

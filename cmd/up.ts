@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../apimachinery/log.js';
-import { ensurePki, issueClientCertificate, type Pki } from '../server/pki.js';
-import type { UpFlags } from './flags.js';
+import { ensurePki, issueClientCertificate, issueServingCertificate, type Pki } from '../server/pki.js';
+import { defaultNodeName, type UpFlags } from './flags.js';
 import { buildKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { startManagedRedis, type ManagedRedis } from './redis.js';
 import { SupervisedChild } from './supervisor.js';
@@ -141,6 +141,25 @@ export async function runUp(f: UpFlags): Promise<number> {
       );
       components.push(agent);
       agent.start();
+    } else if (f.runtime === 'docker') {
+      // One node: this host's Docker. It acts as system:node:<name>; its endpoint's certificate
+      // comes from the cluster CA, whose holders alone (the API server) may call it.
+      const nodeName = defaultNodeName();
+      const agentKubeconfig = await componentKubeconfig(pki, server, join(dataDir, 'agent.kubeconfig'), `system:node:${nodeName}`, ['system:nodes']);
+      const serving = await issueServingCertificate(pki.files.dir, nodeName, [nodeName, '127.0.0.1', 'localhost']);
+      const servingCert = join(pki.files.dir, 'agent-serving.crt');
+      const servingKey = join(pki.files.dir, 'agent-serving.key');
+      await writeFile(servingCert, serving.certPem, { mode: 0o600 });
+      await writeFile(servingKey, serving.keyPem, { mode: 0o600 });
+      const agent = new SupervisedChild(
+        podiumChild('agent', [
+          '--kubeconfig', agentKubeconfig, '--runtime', 'docker', '--node-name', nodeName, '--data-dir', join(dataDir, 'agent'),
+          '--tls-cert-file', servingCert, '--tls-private-key-file', servingKey, '--client-ca-file', pki.files.caCert, '--v', String(f.verbosity),
+        ]),
+        supervisorLog,
+      );
+      components.push(agent);
+      agent.start();
     }
 
     log.info('podium is ready', { kubeconfig: kubeconfigPath, server });
@@ -202,7 +221,6 @@ export function podiumChild(subcommand: string, args: string[], extraNodeFlags: 
 
 function noteUnimplementedFlags(f: UpFlags): void {
   if (f.runtime === 'none') log.info('--runtime none: the API server and the bookkeeping controllers (no workload controllers, scheduler or node agent)');
-  else if (f.runtime === 'docker') log.info('the docker runtime comes later: controllers and scheduler run, but no node agent (use --runtime simulated)');
   if (f.nodes !== 1 && f.runtime !== 'simulated') log.info('--nodes only applies to --runtime simulated', { nodes: f.nodes });
   if (f.ingressPort !== undefined) log.info('--ingress-port is accepted but not meaningful yet', { ingressPort: f.ingressPort });
 }

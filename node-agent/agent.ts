@@ -12,6 +12,8 @@ import type { BackoffPolicy } from './runtime/pod-actions.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 import type { Runtime } from './runtime/types.js';
 import { StatusManager } from './status-manager.js';
+import { startDockerNode, type DockerNodeOptions } from './docker-node.js';
+import type { AgentServer } from './server.js';
 
 const log = logger('agent');
 const RELIST_DELAY_MS = 1000;
@@ -24,7 +26,9 @@ export interface AgentOptions {
    * status and pod deletes of that node go through it. Without it all nodes share `api`.
    */
   clientFor?: (nodeName: string) => ApiClient;
-  runtime: 'simulated';
+  runtime: 'simulated' | 'docker';
+  /** For the docker runtime: its one node (named after the host, by default). */
+  docker?: Omit<DockerNodeOptions, 'api' | 'status' | 'heartbeat' | 'backoff'>;
   nodes: number;
   nodeNamePrefix?: string;
   /** Offsets node numbering and fake addresses, so several agent processes do not collide. */
@@ -44,6 +48,7 @@ interface AgentNode {
   runtime: Runtime;
   workers: PodWorkers;
   heartbeat: NodeHeartbeat;
+  server?: AgentServer;
 }
 
 export class Agent {
@@ -58,6 +63,22 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    if (this.o.runtime === 'docker') {
+      const d = this.o.docker;
+      if (!d) throw new Error('the docker runtime needs its node options');
+      const node = await startDockerNode({ ...d, api: this.o.clientFor?.(d.name) ?? this.o.api, status: this.status, heartbeat: this.o.heartbeat, backoff: this.o.backoff });
+      this.nodes.set(node.name, node);
+    } else {
+      await this.startSimulatedNodes();
+    }
+    log.info('nodes registered', { nodes: this.nodes.size, runtime: this.o.runtime });
+    const ready = new Promise<void>((resolve) => {
+      this.watching = this.watchPods(resolve);
+    });
+    await ready;
+  }
+
+  private async startSimulatedNodes(): Promise<void> {
     const prefix = this.o.nodeNamePrefix ?? 'sim-';
     const first = this.o.firstNodeIndex ?? 0;
     await Promise.all(
@@ -82,17 +103,13 @@ export class Agent {
         this.nodes.set(name, { name, runtime, workers, heartbeat });
       }),
     );
-    log.info('nodes registered', { nodes: this.o.nodes, runtime: this.o.runtime });
-    const ready = new Promise<void>((resolve) => {
-      this.watching = this.watchPods(resolve);
-    });
-    await ready;
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     for (const n of this.nodes.values()) {
       n.heartbeat.stop();
+      await n.server?.close();
       await n.workers.close();
       await n.runtime.close();
     }

@@ -8,6 +8,7 @@ import { ApiError, isConflict, isNotFound, type ApiClient } from './api.js';
 import { generatePodStatus, isTerminalPhase, rfc3339 } from './pod-status.js';
 import type { Runtime, RuntimePodStatus } from './runtime/types.js';
 import type { StatusManager } from './status-manager.js';
+import type { PodSourceResolver } from './pod-sources.js';
 
 const log = logger('pod-workers');
 const RETRY_MS = 1000;
@@ -32,6 +33,13 @@ export interface PodWorkersOptions {
   api: ApiClient;
   runtime: Runtime;
   status: StatusManager;
+  /** What volumes need from the API (config maps, secrets, tokens); the simulated runtime needs none. */
+  sources?: PodSourceResolver;
+  /**
+   * Sync every pod this often even without an event (upstream's periodic pod sync), so mounted
+   * config maps and secrets follow updates and expiring tokens are renewed. Off when undefined.
+   */
+  resyncMs?: number;
 }
 
 const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -41,11 +49,27 @@ export class PodWorkers {
   // Pods this agent killed and deleted: watch events still in flight for them must not start them again.
   private readonly finished = new Set<string>();
 
+  private readonly resync?: NodeJS.Timeout;
+
   constructor(private readonly o: PodWorkersOptions) {
     o.runtime.onPodEvent((uid) => {
       const w = this.workers.get(uid);
       if (w) void this.run(w);
     });
+    if (o.resyncMs) {
+      this.resync = setInterval(() => {
+        for (const w of this.workers.values()) if (!w.terminal) void this.run(w);
+      }, o.resyncMs);
+      this.resync.unref();
+    }
+  }
+
+  /** The pod this node runs under that name (the agent's endpoint looks pods up by name). */
+  find(namespace: string, name: string): Pod | undefined {
+    for (const w of this.workers.values()) {
+      if (w.pod.metadata?.namespace === namespace && w.pod.metadata?.name === name && !w.removed) return w.pod;
+    }
+    return undefined;
   }
 
   get size(): number {
@@ -78,6 +102,7 @@ export class PodWorkers {
   }
 
   async close(): Promise<void> {
+    if (this.resync) clearInterval(this.resync);
     for (const w of this.workers.values()) {
       w.done = true;
       if (w.retry) clearTimeout(w.retry);
@@ -133,12 +158,15 @@ export class PodWorkers {
       return;
     }
     if (w.terminal) return;
-    const rt = await runtime.syncPod(pod);
+    const volumes = this.o.sources ? (await this.o.sources.resolve(pod)).volumes : undefined;
+    const rt = await runtime.syncPod(pod, volumes);
     const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, rt, { hostIP: this.o.hostIP, nowMs: Date.now() });
     await status.setStatus(pod, next);
     if (isTerminalPhase(next.phase)) {
-      // Upstream tears down a finished pod's sandbox too; its status stays as reported.
-      await runtime.killPod(pod, 0);
+      // Upstream tears down a finished pod's sandbox too; its status stays as reported, and its
+      // exited containers stay for `kubectl logs` where the runtime can keep them.
+      if (runtime.stopPod) await runtime.stopPod(pod);
+      else await runtime.killPod(pod, 0);
       w.terminal = true;
     }
   }

@@ -137,6 +137,13 @@ export async function ensurePki(dir: string, opts: EnsurePkiOptions = {}): Promi
  * Signs a client certificate for `user` in `groups` with the CA under `pkiDir`.
  * Nothing is written: the caller embeds the result in a kubeconfig.
  */
+/** Signs a serving certificate (e.g. a node agent's endpoint) for `sans` with the CA under `pkiDir`. */
+export async function issueServingCertificate(pkiDir: string, commonName: string, sans: string[]): Promise<IssuedCertificate> {
+  const files = pkiFiles(pkiDir);
+  const ca = await loadSigner(files.caCert, files.caKey);
+  return issue(ca, { subject: [{ CN: [commonName] }], usage: x509.ExtendedKeyUsage.serverAuth, sans });
+}
+
 export async function issueClientCertificate(pkiDir: string, user: string, groups: string[]): Promise<IssuedCertificate> {
   if (!user) throw new Error('a client certificate needs a user name');
   const files = pkiFiles(pkiDir);

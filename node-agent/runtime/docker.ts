@@ -334,6 +334,15 @@ export class DockerRuntime implements Runtime {
   // killPod, listPods
 
   async killPod(pod: Pod, gracePeriodSeconds: number): Promise<void> {
+    await this.stopContainers(pod, gracePeriodSeconds, true);
+  }
+
+  /** A finished pod: its sandbox goes, its exited containers stay (logs) until the pod is deleted. */
+  async stopPod(pod: Pod): Promise<void> {
+    await this.stopContainers(pod, 0, false);
+  }
+
+  private async stopContainers(pod: Pod, gracePeriodSeconds: number, remove: boolean): Promise<void> {
     const id = identity(pod);
     const rec = this.pods.get(id.uid);
     if (rec?.wake) clearTimeout(rec.wake.timer);
@@ -362,6 +371,7 @@ export class DockerRuntime implements Runtime {
         }),
     );
     for (const o of all.filter((x) => x.kind === 'sandbox')) await this.docker.getContainer(o.id).stop({ t: 2 }).catch(() => undefined);
+    if (!remove) return;
     for (const o of all) await this.docker.getContainer(o.id).remove({ force: true }).catch(() => undefined);
     await tearDownVolumes(this.o.dataDir, this.docker, id.uid);
     this.pods.delete(id.uid);

@@ -99,6 +99,12 @@ export interface Runtime {
    * (pod-actions.ts decides). Idempotent; returns the state after this step.
    */
   syncPod(pod: Pod, volumes?: VolumeSources): Promise<RuntimePodStatus>;
+  /**
+   * A pod that reached Succeeded/Failed: stops its sandbox but keeps its exited containers, so
+   * `kubectl logs` still works until the pod is deleted (then killPod removes them). Runtimes
+   * without it get killPod.
+   */
+  stopPod?(pod: Pod): Promise<void>;
   /** Stops every container (SIGTERM, SIGKILL after the grace period) and removes the sandbox. */
   killPod(pod: Pod, gracePeriodSeconds: number): Promise<void>;
   /** The runtime's current view of one pod without changing anything; undefined if unknown. */

@@ -1,0 +1,113 @@
+// One node backed by the local Docker daemon: the pod bridge network (whose gateway is the
+// node's InternalIP and the address of the agent's endpoint), the Docker runtime with the
+// pod sources it mounts, the host's capacity, and the kubelet-style endpoint the API server
+// proxies logs, exec, attach and port-forward to.
+import { readFile, statfs } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import Docker from 'dockerode';
+import { logger } from '../apimachinery/log.js';
+import type { ApiClient } from './api.js';
+import { AgentServer } from './server.js';
+import { NodeHeartbeat, type HeartbeatOptions } from './lease.js';
+import { registerNode } from './node-registration.js';
+import { PodSourceResolver } from './pod-sources.js';
+import { PodWorkers } from './pod-workers.js';
+import { DockerRuntime } from './runtime/docker.js';
+import { ensurePodNetwork } from './runtime/docker/network.js';
+import type { BackoffPolicy } from './runtime/pod-actions.js';
+import type { StatusManager } from './status-manager.js';
+
+const log = logger('docker-node');
+
+/** Config maps, secrets and tokens mounted in pods follow updates within this (upstream: about a minute). */
+const RESYNC_MS = 30_000;
+
+export interface DockerNodeOptions {
+  name: string;
+  /** Pod volumes and hosts files go under DATA/pods/<uid>. */
+  dataDir: string;
+  /** The pod network's subnet: the node's podCIDR. */
+  subnet: string;
+  network?: string;
+  /** The node's own client (system:node:<name>). */
+  api: ApiClient;
+  status: StatusManager;
+  /** The endpoint's serving certificate and the CA the API server's client certificate comes from. */
+  serving?: { cert: Buffer; key: Buffer; clientCa: Buffer };
+  heartbeat?: HeartbeatOptions;
+  backoff?: BackoffPolicy;
+}
+
+export interface DockerNode {
+  name: string;
+  runtime: DockerRuntime;
+  workers: PodWorkers;
+  heartbeat: NodeHeartbeat;
+  server?: AgentServer;
+}
+
+export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode> {
+  const network = o.network ?? 'podium';
+  const docker = new Docker();
+  await ensurePodNetwork(docker, { name: network, subnet: o.subnet });
+  const info = await docker.getNetwork(network).inspect() as { IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] } };
+  const podCIDR = info.IPAM?.Config?.[0]?.Subnet ?? o.subnet;
+  // Docker leaves Gateway out of IPAM when a subnet was given without one; it then takes the first address.
+  const gateway = info.IPAM?.Config?.[0]?.Gateway ?? firstHost(podCIDR);
+
+  const sources = new PodSourceResolver(o.api);
+  const runtime = await DockerRuntime.create({
+    dataDir: o.dataDir,
+    docker,
+    network,
+    subnet: o.subnet,
+    hostIP: gateway,
+    backoff: o.backoff,
+    envResolver: async (pod) => (await sources.resolve(pod)).env,
+  });
+  const workers = new PodWorkers({ nodeName: o.name, hostIP: gateway, api: o.api, runtime, status: o.status, sources, resyncMs: RESYNC_MS });
+
+  let server: AgentServer | undefined;
+  let agentPort = 0;
+  if (o.serving) {
+    server = new AgentServer({ ...o.serving, bindAddress: gateway, port: 0, pod: (ns, name) => workers.find(ns, name), runtimeFor: () => runtime });
+    agentPort = await server.start();
+  }
+  const node = await registerNode(o.api, {
+    name: o.name,
+    internalIP: gateway,
+    podCIDR,
+    capacity: await hostCapacity(o.dataDir),
+    runtimeName: runtime.name,
+    runtimeVersion: runtime.version,
+    osImage: await osImage(),
+    agentPort,
+  });
+  const heartbeat = new NodeHeartbeat(o.api, node, o.heartbeat);
+  await heartbeat.start();
+  log.info('docker node registered', { node: o.name, internalIP: gateway, podCIDR, agentPort, docker: runtime.version });
+  return { name: o.name, runtime, workers, heartbeat, server };
+}
+
+/** The first host address of an IPv4 CIDR (10.244.0.0/16 -> 10.244.0.1). */
+function firstHost(cidr: string): string {
+  const [ip] = cidr.split('/');
+  const n = ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0) + 1;
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/** What the host has: every CPU, all memory (in Ki, as upstream reports it), the data dir's file system. */
+async function hostCapacity(dataDir: string): Promise<{ cpu: string; memory: string; pods: string; ephemeralStorage: string }> {
+  const fs = await statfs(dataDir);
+  return {
+    cpu: String(cpus().length),
+    memory: `${Math.floor(totalmem() / 1024)}Ki`,
+    pods: '110',
+    ephemeralStorage: `${Math.floor((fs.blocks * fs.bsize) / 1024)}Ki`,
+  };
+}
+
+async function osImage(): Promise<string> {
+  const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? 'Linux';
+}
