@@ -49,6 +49,7 @@ interface AgentNode {
   workers: PodWorkers;
   heartbeat: NodeHeartbeat;
   server?: AgentServer;
+  metrics?: { stop(): void };
 }
 
 export class Agent {
@@ -109,6 +110,7 @@ export class Agent {
     this.abort.abort();
     for (const n of this.nodes.values()) {
       n.heartbeat.stop();
+      n.metrics?.stop();
       await n.server?.close();
       await n.workers.close();
       await n.runtime.close();

@@ -11,7 +11,10 @@ import { AgentServer } from './server.js';
 import { NodeHeartbeat, type HeartbeatOptions } from './lease.js';
 import { registerNode } from './node-registration.js';
 import { PodSourceResolver } from './pod-sources.js';
+import { KubeletEventRecorder } from './events.js';
 import { PodWorkers } from './pod-workers.js';
+import { ResourceMetricsCollector } from './metrics-collector.js';
+import { ProberManager } from './prober/manager.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { ensurePodNetwork } from './runtime/docker/network.js';
 import type { BackoffPolicy } from './runtime/pod-actions.js';
@@ -44,6 +47,7 @@ export interface DockerNode {
   workers: PodWorkers;
   heartbeat: NodeHeartbeat;
   server?: AgentServer;
+  metrics: ResourceMetricsCollector;
 }
 
 export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode> {
@@ -56,6 +60,8 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
   const gateway = info.IPAM?.Config?.[0]?.Gateway ?? firstHost(podCIDR);
 
   const sources = new PodSourceResolver(o.api);
+  // Kubelet events (Pulled, Created, Started, Killing, BackOff, Unhealthy…) written as this node.
+  const recorder = new KubeletEventRecorder(o.api, o.name);
   const runtime = await DockerRuntime.create({
     dataDir: o.dataDir,
     docker,
@@ -64,13 +70,18 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
     hostIP: gateway,
     backoff: o.backoff,
     envResolver: async (pod) => (await sources.resolve(pod)).env,
+    onEvent: (e) => recorder.runtimeEvent(e),
   });
-  const workers = new PodWorkers({ nodeName: o.name, hostIP: gateway, api: o.api, runtime, status: o.status, sources, resyncMs: RESYNC_MS });
+  // Probes need exec into and a route to pod IPs: the Docker node has both.
+  const prober = new ProberManager({ runtime, events: recorder });
+  const workers = new PodWorkers({ nodeName: o.name, hostIP: gateway, api: o.api, runtime, status: o.status, sources, resyncMs: RESYNC_MS, prober });
 
+  const metrics = new ResourceMetricsCollector(runtime, (uid) => workers.byUid(uid));
+  await metrics.start();
   let server: AgentServer | undefined;
   let agentPort = 0;
   if (o.serving) {
-    server = new AgentServer({ ...o.serving, bindAddress: gateway, port: 0, pod: (ns, name) => workers.find(ns, name), runtimeFor: () => runtime });
+    server = new AgentServer({ ...o.serving, bindAddress: gateway, port: 0, pod: (ns, name) => workers.find(ns, name), runtimeFor: () => runtime, metrics: () => metrics.latest() });
     agentPort = await server.start();
   }
   const node = await registerNode(o.api, {
@@ -86,7 +97,7 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
   const heartbeat = new NodeHeartbeat(o.api, node, o.heartbeat);
   await heartbeat.start();
   log.info('docker node registered', { node: o.name, internalIP: gateway, podCIDR, agentPort, docker: runtime.version });
-  return { name: o.name, runtime, workers, heartbeat, server };
+  return { name: o.name, runtime, workers, heartbeat, server, metrics };
 }
 
 /** The first host address of an IPv4 CIDR (10.244.0.0/16 -> 10.244.0.1). */

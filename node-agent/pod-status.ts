@@ -14,7 +14,10 @@ export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 
 export const isTerminalPhase = (phase: string | undefined): boolean => phase === 'Succeeded' || phase === 'Failed';
 
 /** One API container status from the runtime's view (undefined: not created yet). */
-export function toContainerStatus(name: string, image: string, s: RuntimeContainerStatus | undefined, initializing: boolean): CS {
+/** Started and ready of a running container as its probes say (the prober's containerState). */
+export type ProbeStateFn = (name: string, containerID: string) => { started: boolean; ready: boolean };
+
+export function toContainerStatus(name: string, image: string, s: RuntimeContainerStatus | undefined, initializing: boolean, probes?: ProbeStateFn): CS {
   if (!s) {
     return { name, state: { waiting: { reason: initializing ? 'PodInitializing' : 'ContainerCreating' } }, lastState: {}, ready: false, restartCount: 0, image, imageID: '', started: false };
   }
@@ -28,9 +31,11 @@ export function toContainerStatus(name: string, image: string, s: RuntimeContain
   });
   if (s.state === 'running') {
     out.state = { running: { startedAt: s.startedAt } };
-    // No prober yet: a running container without probes is ready, as upstream.
-    out.ready = true;
-    out.started = true;
+    // Without a prober (the simulated runtime) a running container is started and ready, as
+    // upstream reports a container without probes; with one, its startup and readiness say.
+    const p = probes?.(name, s.containerID) ?? { started: true, ready: true };
+    out.ready = p.ready;
+    out.started = p.started;
     if (s.last) out.lastState = { terminated: terminated(s.last) };
   } else if (s.state === 'exited') {
     const t = terminated({ exitCode: s.exitCode ?? 0, reason: s.reason ?? (s.exitCode ? 'Error' : 'Completed'), startedAt: s.startedAt, finishedAt: s.finishedAt, containerID: s.containerID });
@@ -141,6 +146,8 @@ export interface StatusContext {
   nowMs: number;
   /** The pod was deleted and its containers killed: its phase becomes terminal, as upstream since 1.27. */
   terminating?: boolean;
+  /** The prober's view of running containers; absent: running means started and ready. */
+  probes?: ProbeStateFn;
 }
 
 /**
@@ -155,11 +162,11 @@ export function generatePodStatus(pod: Pod, rt: RuntimePodStatus | undefined, ct
 
   const init = (pod.spec?.initContainers ?? []).map((c) => {
     const s = byKey.get(`init/${c.name}`);
-    return !s && !rt && oldFor(old.initContainerStatuses, c.name) ? oldFor(old.initContainerStatuses, c.name)! : toContainerStatus(c.name, c.image ?? '', s, true);
+    return !s && !rt && oldFor(old.initContainerStatuses, c.name) ? oldFor(old.initContainerStatuses, c.name)! : toContainerStatus(c.name, c.image ?? '', s, true, c.restartPolicy === 'Always' ? ctx.probes : undefined);
   });
   const regular = (pod.spec?.containers ?? []).map((c) => {
     const s = byKey.get(`regular/${c.name}`);
-    return !s && !rt && oldFor(old.containerStatuses, c.name) ? oldFor(old.containerStatuses, c.name)! : toContainerStatus(c.name, c.image ?? '', s, anyInitPending);
+    return !s && !rt && oldFor(old.containerStatuses, c.name) ? oldFor(old.containerStatuses, c.name)! : toContainerStatus(c.name, c.image ?? '', s, anyInitPending, ctx.probes);
   });
 
   let phase: string = podPhase(pod, init, regular);

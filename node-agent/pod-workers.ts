@@ -9,6 +9,7 @@ import { generatePodStatus, isTerminalPhase, rfc3339 } from './pod-status.js';
 import type { Runtime, RuntimePodStatus } from './runtime/types.js';
 import type { StatusManager } from './status-manager.js';
 import type { PodSourceResolver } from './pod-sources.js';
+import type { ProberManager } from './prober/manager.js';
 
 const log = logger('pod-workers');
 const RETRY_MS = 1000;
@@ -40,6 +41,11 @@ export interface PodWorkersOptions {
    * config maps and secrets follow updates and expiring tokens are renewed. Off when undefined.
    */
   resyncMs?: number;
+  /**
+   * Readiness, liveness and startup probes. Only runtimes that can exec into and reach their
+   * containers get one (the Docker node); without it running containers count as ready.
+   */
+  prober?: ProberManager;
 }
 
 const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -56,12 +62,23 @@ export class PodWorkers {
       const w = this.workers.get(uid);
       if (w) void this.run(w);
     });
+    // A probe result changed Ready/started, or the prober killed a container: sync now.
+    o.prober?.setResync((uid) => {
+      const w = this.workers.get(uid);
+      if (w && !w.terminal) void this.run(w);
+    });
     if (o.resyncMs) {
       this.resync = setInterval(() => {
         for (const w of this.workers.values()) if (!w.terminal) void this.run(w);
       }, o.resyncMs);
       this.resync.unref();
     }
+  }
+
+  /** The pod with this uid, while this node runs it. */
+  byUid(uid: string): Pod | undefined {
+    const w = this.workers.get(uid);
+    return w && !w.removed ? w.pod : undefined;
   }
 
   /** The pod this node runs under that name (the agent's endpoint looks pods up by name). */
@@ -103,6 +120,7 @@ export class PodWorkers {
 
   async close(): Promise<void> {
     if (this.resync) clearInterval(this.resync);
+    this.o.prober?.close();
     for (const w of this.workers.values()) {
       w.done = true;
       if (w.retry) clearTimeout(w.retry);
@@ -144,11 +162,14 @@ export class PodWorkers {
     const { runtime, status } = this.o;
     const pod = w.pod;
     if (w.removed) {
+      this.o.prober?.removePod(w.uid);
       await runtime.killPod(pod, 0);
       this.finish(w);
       return;
     }
     if (pod.metadata?.deletionTimestamp) {
+      // No probing (or liveness kills) of a pod being torn down.
+      this.o.prober?.removePod(w.uid);
       const before = runtime.podStatus(w.uid);
       await runtime.killPod(pod, gracePeriod(pod));
       if (before && !w.terminal) await this.reportKilled(pod, before);
@@ -160,7 +181,10 @@ export class PodWorkers {
     if (w.terminal) return;
     const volumes = this.o.sources ? (await this.o.sources.resolve(pod)).volumes : undefined;
     const rt = await runtime.syncPod(pod, volumes);
-    const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, rt, { hostIP: this.o.hostIP, nowMs: Date.now() });
+    const prober = this.o.prober;
+    prober?.syncPod(pod, rt);
+    const probes = prober && ((name: string, containerID: string) => prober.containerState(pod, name, containerID));
+    const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, rt, { hostIP: this.o.hostIP, nowMs: Date.now(), probes });
     await status.setStatus(pod, next);
     if (isTerminalPhase(next.phase)) {
       // Upstream tears down a finished pod's sandbox too; its status stays as reported, and its
@@ -168,6 +192,7 @@ export class PodWorkers {
       if (runtime.stopPod) await runtime.stopPod(pod);
       else await runtime.killPod(pod, 0);
       w.terminal = true;
+      prober?.removePod(w.uid);
     }
   }
 
@@ -192,6 +217,7 @@ export class PodWorkers {
 
   private finish(w: Worker): void {
     w.done = true;
+    this.o.prober?.removePod(w.uid);
     if (w.retry) clearTimeout(w.retry);
     this.workers.delete(w.uid);
     this.o.status.forget(w.uid);

@@ -12,6 +12,7 @@ import type { ContainerRef, LogOptions, Runtime, StreamIO } from './runtime/type
 import { Duplex as DuplexStream, PassThrough } from 'node:stream';
 import { serveRemoteCommand } from './streaming/remotecommand.js';
 import { servePortForward } from './streaming/portforward.js';
+import type { ResourceSummary } from './metrics-collector.js';
 
 const log = logger('agent-server');
 
@@ -38,6 +39,8 @@ export interface AgentServerOptions {
   pod(namespace: string, name: string): Pod | undefined;
   /** The runtime that runs it (each simulated node may have its own). */
   runtimeFor(pod: Pod): Runtime | undefined;
+  /** The last resource usage sample, for /metrics/resource. */
+  metrics?(): ResourceSummary | undefined;
 }
 
 /** Whether the peer is the API server (or an administrator): anything else is refused. */
@@ -103,6 +106,12 @@ export class AgentServer {
     const url = new URL(req.url ?? '/', 'https://agent');
     const parts = url.pathname.split('/').filter(Boolean);
     if (url.pathname === '/healthz') return text(res, 200, 'ok');
+    if (url.pathname === '/metrics/resource' && req.method === 'GET') {
+      const summary = this.o.metrics?.();
+      if (!summary) return text(res, 503, 'no resource usage sampled yet');
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return void res.end(JSON.stringify(summary));
+    }
     if (req.method !== 'GET' || parts[0] !== 'containerLogs' || parts.length !== 4) return text(res, 404, 'not found');
     const target = this.resolve(parts);
     if (typeof target === 'string') return text(res, 404, target);

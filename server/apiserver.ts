@@ -24,6 +24,7 @@ import { logger } from '../apimachinery/log.js';
 import { authenticationResources } from './registry/authentication.js';
 import { authorizationResources } from './registry/authorization.js';
 import { rbacResources } from './registry/rbac.js';
+import { metricsResources } from './registry/metrics.js';
 import { reconcileBootstrapPolicy } from './auth/rbac/bootstrap-reconcile.js';
 import { createSecurity, type SecurityOptions } from './auth/security.js';
 import { EncryptionTransformer } from './storage/encryption.js';
@@ -51,7 +52,7 @@ const log = logger('apiserver');
 export async function startApiServer(opts: ApiServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const encryption = await encryptionAtRest(opts);
   const redis = new RedisStorage(opts.redisUrl, opts.eventWindow, encryption);
-  const registry = new Registry([...coreResources, ...groupResources, ...authenticationResources, ...authorizationResources, ...rbacResources]);
+  const registry = new Registry([...coreResources, ...groupResources, ...authenticationResources, ...authorizationResources, ...rbacResources, ...metricsResources]);
   const cacher = new Cacher(redis, registry.storageTypes(), opts.eventWindow);
   const services = serviceAllocation(redis.client, opts.serviceClusterIpRange, opts.serviceNodePortRange);
   const security = createSecurity(opts, registry, cacher);

@@ -11,7 +11,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { logger } from '../../apimachinery/log.js';
 import type { EnvResolver } from './env.js';
 import { computePodActions, UPSTREAM_BACKOFF, type BackoffPolicy, type StartAction } from './pod-actions.js';
-import type { ContainerRef, LogOptions, NodeAndPodStats, Runtime, RuntimeContainerStatus, RuntimePod, RuntimePodStatus, StreamIO, VolumeSources } from './types.js';
+import type { ContainerKind, ContainerRef, LogOptions, RuntimeEvent, NodeAndPodStats, Runtime, RuntimeContainerStatus, RuntimePod, RuntimePodStatus, StreamIO, VolumeSources } from './types.js';
 import { observe, stateOf, toRuntimeStatus, type Observed } from './docker/container-status.js';
 import { runExec } from './docker/exec.js';
 import { runHook } from './docker/hooks.js';
@@ -49,6 +49,11 @@ export interface DockerRuntimeOptions {
   pauseImage?: string;
   dnsServers?: string[];
   dnsSearches?: string[];
+  /**
+   * Kubelet events as they happen (Pulling, Pulled, Created, Started, Killing, BackOff, Failed,
+   * FailedMount): node-agent/events.ts records them. Called synchronously; must not throw.
+   */
+  onEvent?: (e: RuntimeEvent) => void;
 }
 
 interface PodRecord extends StartState {
@@ -125,6 +130,7 @@ export class DockerRuntime implements Runtime {
       mounts = await setUpVolumes(pod, { dataDir: this.o.dataDir, docker: this.docker, identity: id, sources: volumes, podIP });
     } catch (err) {
       volumeError = errorMessage(err);
+      this.event({ pod, type: 'Warning', reason: 'FailedMount', message: volumeError });
       if (!(err instanceof VolumeSetupError)) log.warn('volume set-up failed', { pod: `${id.namespace}/${id.name}`, err: volumeError });
     }
 
@@ -147,6 +153,7 @@ export class DockerRuntime implements Runtime {
       }
       for (const b of actions.backoff) {
         const s = statuses.find((x) => x.kind === b.kind && x.name === b.name);
+        this.event({ pod, container: { name: b.name, kind: b.kind }, type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${b.name} in pod ${id.name}_${id.namespace}(${id.uid})` });
         if (s) s.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(b.delayMs / 1000)}s restarting failed container=${b.name} pod=${id.name}_${id.namespace}(${id.uid})` };
         this.wakeAt(id.uid, rec, b.untilMs);
       }
@@ -173,7 +180,9 @@ export class DockerRuntime implements Runtime {
             imageBackoff: this.imageBackoff,
             wakeAt: (ms) => this.wakeAt(id.uid, rec, ms),
           };
-          for (const a of actions.start) await startContainer(ctx, a);
+          for (const a of actions.start) {
+            await startContainer({ ...ctx, event: (type, reason, message) => this.event({ pod, container: { name: a.name, kind: a.kind }, type, reason, message }) }, a);
+          }
           all = await this.inspectPod(id.uid);
           const fresh = await this.containerStatuses(pod, all);
           // Back-off messages computed above still describe the containers that did not start.
@@ -326,6 +335,15 @@ export class DockerRuntime implements Runtime {
     rec.wake = { atMs, timer };
   }
 
+  /** Best effort: a listener's failure never fails a sync. */
+  private event(e: RuntimeEvent): void {
+    try {
+      this.o.onEvent?.(e);
+    } catch (err) {
+      log.v(2, 'event listener failed', { reason: e.reason, err: errorMessage(err) });
+    }
+  }
+
   private emit(uid: string): void {
     for (const l of this.listeners) l(uid);
   }
@@ -342,6 +360,22 @@ export class DockerRuntime implements Runtime {
     await this.stopContainers(pod, 0, false);
   }
 
+  /**
+   * Stops the running container `containerName` (the newest attempt) with docker stop: the
+   * image's stop signal, SIGKILL when the grace runs out. The container stays, exited with
+   * Docker's code (137 after SIGKILL, 143 after a handled SIGTERM); the next syncPod restarts it
+   * as the restart policy says, with restartCount + 1 and this run as lastState.
+   */
+  async killContainer(pod: Pod, containerName: string, gracePeriodSeconds: number, message: string): Promise<void> {
+    const id = identity(pod);
+    const cur = (await this.attempts({ podUid: id.uid, namespace: id.namespace, podName: id.name, container: containerName }))[0];
+    if (!cur || stateOf(cur) !== 'running') return;
+    log.info('killing container', { pod: `${id.namespace}/${id.name}`, container: containerName, reason: message });
+    await this.docker.getContainer(cur.id).stop({ t: Math.max(0, Math.ceil(gracePeriodSeconds)) }).catch((err: unknown) => {
+      if (!isNotFound(err) && (err as { statusCode?: number }).statusCode !== 304) throw err;
+    });
+  }
+
   private async stopContainers(pod: Pod, gracePeriodSeconds: number, remove: boolean): Promise<void> {
     const id = identity(pod);
     const rec = this.pods.get(id.uid);
@@ -355,6 +389,8 @@ export class DockerRuntime implements Runtime {
         .filter((o) => o.kind !== 'sandbox' && stateOf(o) === 'running')
         .map(async (o) => {
           const spec = specs.find((c) => c.name === o.name);
+          const kind: ContainerKind = o.kind === 'init' ? 'init' : 'regular';
+          this.event({ pod, container: { name: o.name, kind }, type: 'Normal', reason: 'Killing', message: `Stopping container ${o.name}` });
           const preStop = spec?.lifecycle?.preStop;
           if (spec && preStop && deadline > Date.now()) {
             // The hook counts against the grace period, as upstream.
@@ -440,7 +476,7 @@ export class DockerRuntime implements Runtime {
   // Stats
 
   async stats(): Promise<NodeAndPodStats> {
-    const [node, pods] = await Promise.all([this.nodeUsage.sample(), podUsage(this.docker, `${MANAGED_LABEL}=true`, POD_UID_LABEL)]);
+    const [node, pods] = await Promise.all([this.nodeUsage.sample(), podUsage(this.docker, `${MANAGED_LABEL}=true`, POD_UID_LABEL, CONTAINER_NAME_LABEL)]);
     return { node, pods };
   }
 

@@ -84,9 +84,24 @@ export type VolumeSources = Map<string, Record<string, Buffer>>;
 /** The VolumeSources key carrying a persistentVolumeClaim's resolved host path (hostPath PVs). */
 export const PV_HOST_PATH_KEY = '..hostPath';
 
+/**
+ * Something worth a kubelet Event that happened inside the runtime (an image pulled, a container
+ * created, started or stopped, a restart held by back-off, a volume that would not mount). The
+ * runtime only reports it; node-agent/events.ts turns it into a core/v1 Event.
+ */
+export interface RuntimeEvent {
+  pod: Pod;
+  /** The container it concerns, if any: the Event's involvedObject.fieldPath. */
+  container?: { name: string; kind: ContainerKind };
+  type: 'Normal' | 'Warning';
+  /** Upstream's reasons: Pulling, Pulled, Failed, BackOff, Created, Started, Killing, FailedMount. */
+  reason: string;
+  message: string;
+}
+
 export interface NodeAndPodStats {
   node: { cpuUsageNanoCores?: number; memoryWorkingSetBytes?: number };
-  pods: { uid: string; cpuUsageNanoCores?: number; memoryWorkingSetBytes?: number }[];
+  pods: { uid: string; cpuUsageNanoCores?: number; memoryWorkingSetBytes?: number; containers?: { name: string; cpuUsageNanoCores?: number; memoryWorkingSetBytes?: number }[] }[];
 }
 
 export interface Runtime {
@@ -115,6 +130,12 @@ export interface Runtime {
    * PLEG. The agent resyncs that pod's worker.
    */
   onPodEvent(listener: (uid: string) => void): void;
+  /**
+   * Stops one running container of the pod (SIGTERM, SIGKILL after the grace period) without
+   * touching the others: the prober's answer to a failed liveness or startup probe. The next
+   * syncPod restarts it as the restart policy says. `message` is the Killing event's text.
+   */
+  killContainer?(pod: Pod, containerName: string, gracePeriodSeconds: number, message: string): Promise<void>;
   logs?(ref: ContainerRef, opts: LogOptions): Promise<Readable>;
   exec?(ref: ContainerRef, cmd: string[], io: StreamIO): Promise<number>;
   portForward?(pod: Pod, port: number, conn: Duplex): Promise<void>;

@@ -17,7 +17,7 @@ export class Registry {
   }
 
   storageTypes(): string[] {
-    return [...new Set(this.definitions.filter((d) => !d.review).map(storageKeyOf))];
+    return [...new Set(this.definitions.filter((d) => !d.review && !d.external).map(storageKeyOf))];
   }
 
   /** The store of a resource, by group and plural (any served version of it). */

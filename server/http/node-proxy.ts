@@ -55,6 +55,30 @@ export class NodeProxy {
     return { host: address, port, path: `/${kind}/${namespace}/${podName}/${container}${suffix(rest)}` };
   }
 
+  /** A JSON document from a node's agent (its resource usage), or undefined when it has no endpoint or does not answer. */
+  async nodeJson<T>(node: Node, path: string, timeoutMs = 5000): Promise<T | undefined> {
+    const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!address || !port) return undefined;
+    return new Promise<T | undefined>((resolve) => {
+      const out = httpsRequest({ host: address, port, path, method: 'GET', ...this.tls, agent: false, timeout: timeoutMs }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (body += d));
+        r.on('end', () => {
+          try {
+            resolve(r.statusCode === 200 ? (JSON.parse(body) as T) : undefined);
+          } catch {
+            resolve(undefined);
+          }
+        });
+      });
+      out.on('timeout', () => out.destroy());
+      out.on('error', () => resolve(undefined));
+      out.end();
+    });
+  }
+
   /** pods/log: the agent's answer, status and body, streamed back as it comes (logs -f). */
   async log(res: ServerResponse, namespace: string, podName: string, query: URLSearchParams): Promise<void> {
     const t = await this.target(namespace, podName, 'log', query);

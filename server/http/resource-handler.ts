@@ -26,6 +26,7 @@ import { addWarning } from './respond.js';
 import type { ResourceDefinition } from '../registry/types.js';
 import type { AuthServices, UserInfo } from '../auth/types.js';
 import { NODE_SUBRESOURCES, type NodeProxy } from './node-proxy.js';
+import { MetricsService } from './metrics.js';
 
 /**
  * Type-checks a body (or a patched result) as Go's decoder would and applies fieldValidation to
@@ -77,12 +78,20 @@ function patchDuplicates(type: string, body: Buffer, query: URLSearchParams): st
 }
 
 export class ResourceHandler {
-  constructor(private readonly registry: Registry, private readonly redis: RedisStorage, private readonly auth: AuthServices, private readonly nodes: NodeProxy) {}
+  private readonly metrics: MetricsService;
+
+  constructor(private readonly registry: Registry, private readonly redis: RedisStorage, private readonly auth: AuthServices, private readonly nodes: NodeProxy) {
+    this.metrics = new MetricsService(registry, nodes);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, user: UserInfo): Promise<void> {
     const def = this.registry.find(info.group, info.version, info.resource);
     if (!def) throw notFound({ group: info.group, resource: info.resource }, info.name || info.resource);
     if (def.review) return this.review(req, res, def, info, query, user);
+    if (def.external) {
+      if (info.verb !== 'get' && info.verb !== 'list') throw methodNotSupported({ group: def.group, resource: def.plural }, info.verb);
+      return this.metrics.serve(res, info);
+    }
     const store = this.registry.stores.get(def)!;
     if (def.namespaced && !info.namespace && info.verb !== 'list' && info.verb !== 'watch' && info.verb !== 'deletecollection') {
       throw notFound({ group: info.group, resource: info.resource }, info.name);

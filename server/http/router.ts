@@ -32,7 +32,7 @@ const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could no
 
 export function createRouter(ctx: RouterContext) {
   const resources = new ResourceHandler(ctx.registry, ctx.redis, ctx.security.services, ctx.nodes);
-  const openapi = createOpenApiHandler(ctx.registry.definitions);
+  const openapi = createOpenApiHandler(ctx.registry.definitions.filter((d) => !d.external));
 
   function text(res: ServerResponse, code: number, body: string): void {
     res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });

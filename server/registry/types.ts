@@ -101,6 +101,12 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
    * the access and rules reviews): a create answers 201 with what this returns.
    */
   review?: (obj: T, ctx: ReviewContext) => KubeObject | Promise<KubeObject>;
+  /**
+   * Read-only kinds whose objects live elsewhere and are fetched per request (metrics.k8s.io
+   * from the node agents): never stored, no watch cache, not in the OpenAPI documents (upstream
+   * serves them from an aggregated API server, whose schemas kube-apiserver does not carry).
+   */
+  external?: true;
 }
 
 export interface ReviewContext {

@@ -46,24 +46,44 @@ async function pull(docker: Docker, image: string): Promise<void> {
   });
 }
 
+/** Pull progress for kubelet events: Pulling, Pulled (or already present), Failed. */
+export type ImageEventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+/** Go's time.Duration rendering for the Pulled message ("1.234s", "512ms"). */
+function goDuration(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s` : `${Math.round(ms)}ms`;
+}
+
 /** Makes sure the container's image is there; returns its inspect data. */
-export async function ensureImage(docker: Docker, c: Container): Promise<Docker.ImageInspectInfo> {
+export async function ensureImage(docker: Docker, c: Container, event: ImageEventFn = () => undefined): Promise<Docker.ImageInspectInfo> {
   const image = c.image ?? '';
   if (!image) throw new ImageError('InvalidImageName', 'container has no image');
   const ref = normalizeImage(image);
   const policy = pullPolicy(c);
   const have = await present(docker, ref);
-  if (have && policy !== 'Always') return have;
-  if (policy === 'Never') {
-    throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+  if (have && policy !== 'Always') {
+    event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    return have;
   }
+  if (policy === 'Never') {
+    const msg = `Container image "${image}" is not present with pull policy of Never`;
+    event('Warning', 'ErrImageNeverPull', msg);
+    throw new ImageError('ErrImageNeverPull', msg);
+  }
+  event('Normal', 'Pulling', `Pulling image "${image}"`);
+  const started = Date.now();
   try {
     await pull(docker, ref);
   } catch (err) {
-    throw new ImageError('ErrImagePull', `failed to pull and unpack image "${image}": ${(err as Error).message}`);
+    const msg = `failed to pull and unpack image "${image}": ${(err as Error).message}`;
+    event('Warning', 'Failed', `Failed to pull image "${image}": ${msg}`);
+    event('Warning', 'Failed', 'Error: ErrImagePull');
+    throw new ImageError('ErrImagePull', msg);
   }
+  const took = goDuration(Date.now() - started);
   const after = await present(docker, ref);
   if (!after) throw new ImageError('ErrImagePull', `image "${image}" not present after pull`);
+  event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${after.Size} bytes.`);
   return after;
 }
 

@@ -43,6 +43,8 @@ export interface StartContext {
   imageBackoff: BackoffPolicy;
   /** Asks for a resync when a pull back-off ends. */
   wakeAt(ms: number): void;
+  /** Kubelet events about this container (Pulling, Pulled, Created, Started, Failed, BackOff). */
+  event?(type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 export async function startContainer(ctx: StartContext, a: StartAction): Promise<void> {
@@ -51,15 +53,17 @@ export async function startContainer(ctx: StartContext, a: StartAction): Promise
   const key = `${a.kind}/${a.name}`;
   const image = c.image ?? '';
   const now = Date.now();
+  const event = ctx.event ?? (() => undefined);
 
   const pb = rec.pullBackoff.get(key);
   if (pb && pb.image === image && now < pb.untilMs) {
     rec.waiting.set(key, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+    event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
     ctx.wakeAt(pb.untilMs);
     return;
   }
   try {
-    await ensureImage(ctx.docker, c);
+    await ensureImage(ctx.docker, c, event);
     rec.pullBackoff.delete(key);
   } catch (err) {
     if (err instanceof ImageError) {
@@ -100,12 +104,16 @@ export async function startContainer(ctx: StartContext, a: StartAction): Promise
   } catch (err) {
     const reason = err instanceof ContainerConfigError ? err.reason : 'CreateContainerError';
     rec.waiting.set(key, { reason, message: errorMessage(err) });
+    event('Warning', 'Failed', `Error: ${errorMessage(err)}`);
     return;
   }
   rec.waiting.delete(key);
+  event('Normal', 'Created', `Created container ${a.name}`);
   try {
     await created.start();
+    event('Normal', 'Started', `Started container ${a.name}`);
   } catch (err) {
+    event('Warning', 'Failed', `Error: failed to start container "${a.name}": ${errorMessage(err)}`);
     // The container stays "created" with State.Error: reported as ContainerCannotRun.
     log.info('container start failed', { pod: `${id.namespace}/${id.name}`, container: a.name, err: errorMessage(err) });
     return;
@@ -117,6 +125,7 @@ export async function startContainer(ctx: StartContext, a: StartAction): Promise
     } catch (err) {
       // Upstream kills a container whose postStart hook failed; the restart policy takes over.
       log.info('FailedPostStartHook', { pod: `${id.namespace}/${id.name}`, container: a.name, err: errorMessage(err) });
+      event('Warning', 'FailedPostStartHook', errorMessage(err));
       await created.kill().catch(() => undefined);
     }
   }

@@ -56,16 +56,18 @@ export class NodeUsage {
   }
 }
 
-/** Per-pod sums over the running containers this runtime manages (sandboxes included). */
-export async function podUsage(docker: Docker, filterLabel: string, uidLabel: string): Promise<(Usage & { uid: string })[]> {
+/** Per-pod sums over the running containers this runtime manages (sandboxes included), and each container's own figures. */
+export async function podUsage(docker: Docker, filterLabel: string, uidLabel: string, containerLabel: string): Promise<(Usage & { uid: string; containers: (Usage & { name: string })[] })[]> {
   const list = await docker.listContainers({ filters: { label: [filterLabel], status: ['running'] } });
-  const samples = await Promise.all(list.map(async (c) => ({ uid: c.Labels?.[uidLabel] ?? '', u: await containerUsage(docker, c.Id).catch((): Usage => ({})) })));
-  const pods = new Map<string, Usage & { uid: string }>();
-  for (const { uid, u } of samples) {
+  const samples = await Promise.all(list.map(async (c) => ({ uid: c.Labels?.[uidLabel] ?? '', name: c.Labels?.[containerLabel] ?? '', u: await containerUsage(docker, c.Id).catch((): Usage => ({})) })));
+  const pods = new Map<string, Usage & { uid: string; containers: (Usage & { name: string })[] }>();
+  for (const { uid, name, u } of samples) {
     if (!uid) continue;
-    const p = pods.get(uid) ?? { uid };
+    const p = pods.get(uid) ?? { uid, containers: [] };
     if (u.cpuUsageNanoCores !== undefined) p.cpuUsageNanoCores = (p.cpuUsageNanoCores ?? 0) + u.cpuUsageNanoCores;
     if (u.memoryWorkingSetBytes !== undefined) p.memoryWorkingSetBytes = (p.memoryWorkingSetBytes ?? 0) + u.memoryWorkingSetBytes;
+    // The sandbox (dockershim's "POD") counts towards the pod, as cadvisor's pod cgroup does, but is no container of the spec.
+    if (name && name !== 'POD') p.containers.push({ name, ...u });
     pods.set(uid, p);
   }
   return [...pods.values()];
