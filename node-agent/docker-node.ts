@@ -64,6 +64,7 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
   const recorder = new KubeletEventRecorder(o.api, o.name);
   const runtime = await DockerRuntime.create({
     dataDir: o.dataDir,
+    nodeName: o.name,
     docker,
     network,
     subnet: o.subnet,
@@ -93,6 +94,7 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
     runtimeVersion: runtime.version,
     osImage: await osImage(),
     agentPort,
+    images: await nodeImages(docker),
   });
   const heartbeat = new NodeHeartbeat(o.api, node, o.heartbeat);
   await heartbeat.start();
@@ -116,6 +118,16 @@ async function hostCapacity(dataDir: string): Promise<{ cpu: string; memory: str
     pods: '110',
     ephemeralStorage: `${Math.floor((fs.blocks * fs.bsize) / 1024)}Ki`,
   };
+}
+
+/** status.images: every local image by its tags and digests, largest first (upstream caps the list at 50). */
+async function nodeImages(docker: Docker): Promise<{ names: string[]; sizeBytes: number }[]> {
+  const images = await docker.listImages().catch(() => []);
+  return images
+    .map((i) => ({ names: [...(i.RepoDigests ?? []), ...(i.RepoTags ?? [])].filter((n) => n !== '<none>:<none>' && n !== '<none>@<none>'), sizeBytes: i.Size }))
+    .filter((i) => i.names.length > 0)
+    .sort((a, b) => b.sizeBytes - a.sizeBytes)
+    .slice(0, 50);
 }
 
 async function osImage(): Promise<string> {

@@ -29,6 +29,8 @@ export interface NodeConfig {
    * routed): the API server then answers 503 instead of dialing an address that leads nowhere.
    */
   agentPort?: number;
+  /** The images the node holds (status.images), as upstream's kubelet reports them. */
+  images?: { names: string[]; sizeBytes: number }[];
 }
 
 export const DEFAULT_CAPACITY = { cpu: '8', memory: '32Gi', pods: '110', ephemeralStorage: '100Gi' };
@@ -89,6 +91,7 @@ export function nodeStatus(c: NodeConfig, nowMs: number, previous?: NodeStatus):
       { type: 'Hostname', address: c.name },
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: c.agentPort ?? 0 } },
+    ...(c.images ? { images: c.images } : {}),
     nodeInfo: {
       machineID: id,
       systemUUID: previous?.nodeInfo?.systemUUID ?? randomUUID(),

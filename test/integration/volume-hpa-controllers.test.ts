@@ -111,7 +111,7 @@ test('a static Retain volume binds, and is Released when its claim goes', async 
   await until('volume released', async () => (await get('/api/v1/persistentvolumes/static-a')).status?.phase === 'Released');
 });
 
-test('an HPA without a metrics API reports ScalingActive=False', async () => {
+test('an HPA whose pods have no metrics (no agent serves usage for them) reports ScalingActive=False', async () => {
   await create('/apis/apps/v1/namespaces/default/deployments', {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
     spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }] } } },
@@ -124,7 +124,7 @@ test('an HPA without a metrics API reports ScalingActive=False', async () => {
   const cond = Object.fromEntries(hpa.status.conditions.map((c: any) => [c.type, c]));
   expect(cond.AbleToScale).toMatchObject({ status: 'True', reason: 'SucceededGetScale' });
   expect(cond.ScalingActive).toMatchObject({ status: 'False', reason: 'FailedGetResourceMetric' });
-  expect(cond.ScalingActive.message).toBe('the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)');
+  expect(cond.ScalingActive.message).toBe('the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API');
   const events = (await get(`${core}/events`)).items.filter((e: any) => e.involvedObject.kind === 'HorizontalPodAutoscaler');
   expect(events.map((e: any) => e.reason)).toContain('FailedGetResourceMetric');
 });
