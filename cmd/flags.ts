@@ -77,6 +77,8 @@ export interface AgentFlags {
   nodeName: string;
   dataDir: string;
   podSubnet: string;
+  /** The Docker bridge network pods join (default `podium`); distinct per agent sharing one Docker daemon with different subnets. */
+  podNetwork?: string;
   /** The agent endpoint's serving certificate and the CA of its only client, the API server (kubelet's flag names). */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -246,6 +248,7 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     'node-name': str,
     'data-dir': str,
     'pod-subnet': str,
+    'pod-network': str,
     'tls-cert-file': str,
     'tls-private-key-file': str,
     'client-ca-file': str,
@@ -265,6 +268,7 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     nodeName: f['node-name'] ?? defaultNodeName(),
     dataDir: resolve(f['data-dir'] ?? '.podium/agent'),
     podSubnet: cidrFlag('pod-subnet', f['pod-subnet'], '10.244.0.0/16'),
+    podNetwork: f['pod-network'],
     tlsCertFile: f['tls-cert-file'] === undefined ? undefined : resolve(f['tls-cert-file']),
     tlsKeyFile: f['tls-private-key-file'] === undefined ? undefined : resolve(f['tls-private-key-file']),
     clientCaFile: f['client-ca-file'] === undefined ? undefined : resolve(f['client-ca-file']),

@@ -190,9 +190,36 @@ export class Agent {
     for (const [uid, nodeName] of this.known) {
       if (seen.has(uid)) continue;
       this.known.delete(uid);
+      seen.add(uid); // its worker kills it
       this.nodes.get(nodeName)?.workers.remove({ metadata: { uid } });
     }
+    await this.removeOrphans(seen);
     log.v(1, 'listed pods', { pods: seen.size, resourceVersion: rv });
     return rv;
+  }
+
+  /**
+   * Upstream's HandlePodCleanups: containers of pods the API no longer has. A pod force-deleted
+   * (grace 0) while no agent ran is gone from the API before this agent could see it, so no
+   * watch event or `known` entry would ever lead to its containers; the runtime's own listing
+   * does. Runs after every list, before the watch starts pods it has not seen.
+   */
+  private async removeOrphans(seen: Set<string>): Promise<void> {
+    for (const node of this.nodes.values()) {
+      let pods;
+      try {
+        pods = await node.runtime.listPods();
+      } catch (err) {
+        log.warn('cannot list the runtime\'s pods', { node: node.name, error: (err as Error).message });
+        continue;
+      }
+      for (const p of pods) {
+        if (seen.has(p.uid)) continue;
+        log.info('removing the containers of a pod the API no longer has', { node: node.name, pod: `${p.namespace}/${p.name}`, uid: p.uid });
+        await node.runtime.killPod({ metadata: { uid: p.uid, name: p.name, namespace: p.namespace } }, 0).catch((err: Error) => {
+          log.warn('could not remove an orphaned pod', { node: node.name, uid: p.uid, error: err.message });
+        });
+      }
+    }
   }
 }

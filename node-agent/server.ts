@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { logger } from '../apimachinery/log.js';
-import type { ContainerRef, LogOptions, Runtime, StreamIO } from './runtime/types.js';
+import type { ContainerRef, LogOptions, Runtime } from './runtime/types.js';
 import { Duplex as DuplexStream, PassThrough } from 'node:stream';
 import { serveRemoteCommand } from './streaming/remotecommand.js';
 import { servePortForward } from './streaming/portforward.js';
@@ -17,9 +17,6 @@ import type { ResourceSummary } from './metrics-collector.js';
 const log = logger('agent-server');
 
 export const API_SERVER_CLIENT = 'kube-apiserver-kubelet-client';
-
-/** Runtimes that can join a running container's streams (kubectl attach, run -i). */
-type AttachingRuntime = Runtime & { attach?(ref: ContainerRef, io: StreamIO): Promise<number> };
 
 /** Two connected in-memory ends: what one writes, the other reads. */
 function duplexPair(): [DuplexStream, DuplexStream] {
@@ -164,7 +161,7 @@ export class AgentServer {
       const { runtime, ref } = target;
       return serveRemoteCommand(req, socket, head, async (session, params) => {
         const io = { stdin: session.stdin, stdout: session.stdout, stderr: session.stderr, tty: session.tty };
-        const run = kind === 'exec' ? runtime.exec?.(ref, params.command, io) : (runtime as AttachingRuntime).attach?.(ref, io);
+        const run = kind === 'exec' ? runtime.exec?.(ref, params.command, io) : runtime.attach?.(ref, io);
         if (!run) return session.finish({ error: `the ${runtime.name} runtime cannot ${kind}` });
         try {
           session.finish({ exitCode: await run });

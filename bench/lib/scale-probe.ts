@@ -22,7 +22,7 @@ function parentPid(pid: number): number | undefined {
 }
 
 /** User plus system CPU seconds the process has used so far. */
-function cpuSeconds(pid: number): number | undefined {
+export function cpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -18,11 +18,12 @@ import { runHook } from './docker/hooks.js';
 import { startContainer, type StartContext, type StartState } from './docker/start-container.js';
 import { hostsFileContent } from './docker/hosts-file.js';
 import { reportedImageID } from './docker/images.js';
-import { CONTAINER_NAME_LABEL, containerHash, MANAGED_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, SANDBOX_CONTAINER_NAME, type PodIdentity } from './docker/labels.js';
+import { CONTAINER_NAME_LABEL, containerHash, MANAGED_LABEL, NODE_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, SANDBOX_CONTAINER_NAME, type PodIdentity } from './docker/labels.js';
 import { ensurePodNetwork } from './docker/network.js';
 import { ensurePauseImage, PAUSE_IMAGE } from './docker/pause-image.js';
 import { createSandbox, sandboxIP } from './docker/sandbox.js';
 import { ContainerEvents } from './docker/events.js';
+import { runAttach } from './docker/attach.js';
 import { containerLogs } from './docker/logs.js';
 import { forwardToPod } from './docker/port-forward.js';
 import { NodeUsage, podUsage } from './docker/stats.js';
@@ -54,6 +55,11 @@ export interface DockerRuntimeOptions {
    * FailedMount): node-agent/events.ts records them. Called synchronously; must not throw.
    */
   onEvent?: (e: RuntimeEvent) => void;
+  /**
+   * The node this runtime serves: set as a label on everything it creates, and listPods (the
+   * agent's orphan clean-up) then sees only containers with that label.
+   */
+  nodeName?: string;
 }
 
 interface PodRecord extends StartState {
@@ -178,6 +184,7 @@ export class DockerRuntime implements Runtime {
             resolver,
             statuses,
             imageBackoff: this.imageBackoff,
+            labels: this.nodeLabels(),
             wakeAt: (ms) => this.wakeAt(id.uid, rec, ms),
           };
           for (const a of actions.start) {
@@ -244,6 +251,7 @@ export class DockerRuntime implements Runtime {
       clusterDomain: this.o.clusterDomain ?? 'cluster.local',
       dnsServers: this.o.dnsServers,
       dnsSearches: this.o.dnsSearches,
+      labels: this.nodeLabels(),
     });
     return { info: await this.docker.getContainer(sid).inspect(), recreated: true };
   }
@@ -413,8 +421,14 @@ export class DockerRuntime implements Runtime {
     this.pods.delete(id.uid);
   }
 
+  private nodeLabels(): Record<string, string> | undefined {
+    return this.o.nodeName ? { [NODE_LABEL]: this.o.nodeName } : undefined;
+  }
+
+  /** The pods with containers on this node (with a nodeName, only containers labelled with it). */
   async listPods(): Promise<RuntimePod[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
+    const label = [`${MANAGED_LABEL}=true`, ...(this.o.nodeName ? [`${NODE_LABEL}=${this.o.nodeName}`] : [])];
+    const list = await this.docker.listContainers({ all: true, filters: { label } });
     const pods = new Map<string, RuntimePod>();
     for (const c of list) {
       const l = c.Labels ?? {};
@@ -458,6 +472,13 @@ export class DockerRuntime implements Runtime {
     const cur = (await this.attempts(ref))[0];
     if (!cur || stateOf(cur) !== 'running') throw new Error(`container "${ref.container}" in pod "${ref.podName}" is not running`);
     return runExec(this.docker, cur.id, cmd, io);
+  }
+
+  /** kubectl attach / run -i: the running container's own stdio, until it exits. */
+  async attach(ref: ContainerRef, io: StreamIO): Promise<number> {
+    const cur = (await this.attempts(ref))[0];
+    if (!cur || stateOf(cur) !== 'running') throw new Error(`container "${ref.container}" in pod "${ref.podName}" is not running`);
+    return runAttach(this.docker, cur.id, io);
   }
 
   /** Connects from the node to podIP:port (the bridge is reachable from the host) and pipes. */

@@ -138,6 +138,8 @@ export interface Runtime {
   killContainer?(pod: Pod, containerName: string, gracePeriodSeconds: number, message: string): Promise<void>;
   logs?(ref: ContainerRef, opts: LogOptions): Promise<Readable>;
   exec?(ref: ContainerRef, cmd: string[], io: StreamIO): Promise<number>;
+  /** Joins a running container's stdio (kubectl attach, run -i); resolves with its exit code. */
+  attach?(ref: ContainerRef, io: StreamIO): Promise<number>;
   portForward?(pod: Pod, port: number, conn: Duplex): Promise<void>;
   stats?(): Promise<NodeAndPodStats>;
   close(): Promise<void>;

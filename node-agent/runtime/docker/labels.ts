@@ -9,6 +9,11 @@ export const POD_NAME_LABEL = 'io.kubernetes.pod.name';
 export const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
 export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 export const CONTAINER_NAME_LABEL = 'io.kubernetes.container.name';
+/**
+ * The node whose agent made the container. Several agents (or clusters) may share one Docker
+ * daemon; an agent's orphan clean-up only ever touches containers carrying its own node name.
+ */
+export const NODE_LABEL = 'podium.io/node';
 /** dockershim's marker: `podsandbox` or `container`. */
 export const CONTAINER_TYPE_LABEL = 'io.kubernetes.docker.type';
 export const RESTART_COUNT_LABEL = 'io.kubernetes.container.restartCount';

@@ -13,6 +13,8 @@ export interface SandboxOptions {
   clusterDomain: string;
   dnsServers?: string[];
   dnsSearches?: string[];
+  /** Extra labels (the node label). */
+  labels?: Record<string, string>;
 }
 
 export async function createSandbox(docker: Docker, pod: Pod, id: PodIdentity, attempt: number, o: SandboxOptions): Promise<string> {
@@ -24,7 +26,7 @@ export async function createSandbox(docker: Docker, pod: Pod, id: PodIdentity, a
     Entrypoint: PAUSE_ENTRYPOINT,
     Hostname: hostNetwork ? undefined : hostname,
     Domainname: hostNetwork ? undefined : domain,
-    Labels: sandboxLabels(id, attempt),
+    Labels: sandboxLabels(id, attempt, o.labels),
     HostConfig: {
       NetworkMode: hostNetwork ? 'host' : o.network,
       // Containers join with IpcMode container:<sandbox>; Docker requires the owner to share it.

@@ -43,6 +43,8 @@ export interface StartContext {
   imageBackoff: BackoffPolicy;
   /** Asks for a resync when a pull back-off ends. */
   wakeAt(ms: number): void;
+  /** Extra labels (the node label). */
+  labels?: Record<string, string>;
   /** Kubelet events about this container (Pulling, Pulled, Created, Started, Failed, BackOff). */
   event?(type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
@@ -95,7 +97,7 @@ export async function startContainer(ctx: StartContext, a: StartAction): Promise
       container: c,
       env,
       name: dockerName(id, a.name, restartCount),
-      labels: containerLabels(id, a.name, a.kind, restartCount, containerHash(c)),
+      labels: containerLabels(id, a.name, a.kind, restartCount, containerHash(c), ctx.labels),
       sandboxID: ctx.sandboxID,
       volumes: ctx.mounts,
       hostsFile: ctx.hostsFile,

@@ -1,0 +1,51 @@
+// The floor a Docker node agent is measured against: plain `docker run -d IMAGE sleep 3600`,
+// timed from spawning the CLI until `docker inspect` says the container is running, one at a
+// time. Every container carries a label naming the run, so removal touches only this run's.
+import { execFile } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 16 << 20 });
+  return stdout.trim();
+}
+
+export const FLOOR_LABEL = 'io.podium.bench.pod-startup';
+
+export interface FloorResult {
+  /** Spawn of `docker run -d` to the first inspect reporting State.Running true, ms. */
+  runningMs: Float64Array;
+  /** Spawn of `docker run -d` to it returning the container id, ms. */
+  runReturnedMs: Float64Array;
+}
+
+export async function measureDockerRunFloor(image: string, count: number, runId: string, ids: string[]): Promise<FloorResult> {
+  const runningMs = new Float64Array(count);
+  const runReturnedMs = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const id = await docker('run', '-d', '--label', `${FLOOR_LABEL}=${runId}`, '--name', `podium-bench-floor-${runId}-${i}`, image, 'sleep', '3600');
+    ids.push(id);
+    runReturnedMs[i] = performance.now() - t0;
+    for (let tries = 0; ; tries++) {
+      if ((await docker('inspect', '-f', '{{.State.Running}}', id)) === 'true') break;
+      if (tries > 500) throw new Error(`docker container ${id} not running after ${tries} inspections`);
+    }
+    runningMs[i] = performance.now() - t0;
+  }
+  return { runningMs, runReturnedMs };
+}
+
+/** Removes the floor containers of this run (by the ids it created, and by its label for any whose id was lost). */
+export async function removeFloorContainers(runId: string, ids: string[]): Promise<void> {
+  const labelled = (await docker('ps', '-aq', '--no-trunc', '--filter', `label=${FLOOR_LABEL}=${runId}`).catch(() => '')).split('\n').filter(Boolean);
+  const all = [...new Set([...ids, ...labelled])];
+  if (all.length) await docker('rm', '-f', ...all);
+}
+
+/** Ids of every container (pods' sandboxes included) labelled with the pod namespace `ns`. */
+export async function podContainers(ns: string): Promise<string[]> {
+  return (await docker('ps', '-aq', '--no-trunc', '--filter', `label=io.kubernetes.pod.namespace=${ns}`)).split('\n').filter(Boolean);
+}
