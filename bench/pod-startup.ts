@@ -5,7 +5,7 @@
 // namespace sees them; then the agent's idle CPU and every component's memory with the pods
 // running. It prints PASS/MISS per target and a closing JSON line. A target missed is a result
 // (exit 0); only the bench itself failing (a component dying, a pod never starting) exits non-zero.
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient, isNotFound } from '../controllers/framework/client.js';
 import { summarize, type Summary } from './lib/http-client.js';
 import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, waitUntil, wasInterrupted } from './lib/processes.js';
-import { COMPONENTS, cpuSeconds, findComponents, type Component } from './lib/scale-probe.js';
+import { COMPONENTS, cpuSeconds, findComponents, stopStragglers, type Component } from './lib/scale-probe.js';
 import { positiveIntOption } from './lib/options.js';
 import { PodPhaseWatch } from './lib/pod-phase-watch.js';
 import { docker, measureDockerRunFloor, podContainers, removeFloorContainers } from './lib/docker-floor.js';
@@ -277,24 +277,6 @@ async function main(): Promise<number> {
     }
     upLog.end();
     await cleanupAll();
-  }
-}
-
-/** Only for an `up` that had to be killed: no component of this bench may outlive it. */
-async function stopStragglers(pids: Map<Component, number>): Promise<void> {
-  for (const [name, pid] of pids) {
-    const alive = (): boolean => {
-      try {
-        return /podium\.js|redis-server/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    if (!alive()) continue;
-    process.stderr.write(`warning: ${name} (pid ${pid}) outlived podium up; stopping it\n`);
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(); i++) await sleep(50);
-    if (alive()) process.kill(pid, 'SIGKILL');
   }
 }
 

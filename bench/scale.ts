@@ -5,7 +5,7 @@
 // It prints PASS/MISS per target and a closing JSON line. A target missed, including a phase
 // given up on after its timeout, is a result (exit 0); only the bench itself failing (a
 // component dying, a request refused) exits non-zero.
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,7 @@ import { ApiClient, isNotFound } from '../controllers/framework/client.js';
 import { summarize, type Summary } from './lib/http-client.js';
 import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted } from './lib/processes.js';
 import { PodTracker } from './lib/pod-tracker.js';
-import { COMPONENTS, findComponents, LatencyProbe, ComponentSampler, type Component } from './lib/scale-probe.js';
+import { COMPONENTS, findComponents, LatencyProbe, ComponentSampler, stopStragglers, type Component } from './lib/scale-probe.js';
 import { positiveIntOption } from './lib/options.js';
 
 const USAGE = `Usage: node dist/bench/scale.js [--nodes 100] [--replicas 3000] [--ready-timeout 240] [--delete-timeout 180] [--keep-data]`;
@@ -299,25 +299,6 @@ async function main(): Promise<number> {
 function benchCpuSeconds(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1e6;
-}
-
-/** Only for an `up` that had to be killed: no component of this bench may outlive it. */
-async function stopStragglers(pids: Map<Component, number>): Promise<void> {
-  for (const [name, pid] of pids) {
-    // By its command line, so a pid the kernel has since handed to someone else is left alone.
-    const alive = (): boolean => {
-      try {
-        return /podium\.js|redis-server/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    if (!alive()) continue;
-    process.stderr.write(`warning: ${name} (pid ${pid}) outlived podium up; stopping it\n`);
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(); i++) await sleep(50);
-    if (alive()) process.kill(pid, 'SIGKILL');
-  }
 }
 
 main().then(

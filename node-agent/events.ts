@@ -2,6 +2,7 @@
 // component `kubelet`, host the node name). Repeats of the same (object, field path, type,
 // reason, message) bump count and lastTimestamp on the one Event, as client-go's event
 // correlator does. Best effort by design: a sync never waits for, or fails because of, an Event.
+import { eventName } from '../apimachinery/event-name.js';
 import type { Event, ObjectReference, Pod } from 'kubernetes-types/core/v1.js';
 import { logger } from '../apimachinery/log.js';
 import type { ApiClient } from './api.js';
@@ -89,8 +90,7 @@ export class KubeletEventRecorder implements PodEventSink {
         this.seen.delete(key);
       }
     }
-    // Upstream names events `<object>.<unix nanos in hex>`.
-    const name = `${ref.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16)}`;
+    const name = eventName(ref.name);
     const ev: Event = {
       apiVersion: 'v1',
       kind: 'Event',

@@ -155,3 +155,22 @@ export class LatencyProbe {
     return Float64Array.from(this.samples.filter((s) => s.at >= from && s.at < to).map((s) => s.ms));
   }
 }
+
+/** Only for an `up` that had to be killed: no component of this bench may outlive it. */
+export async function stopStragglers(pids: Map<Component, number>): Promise<void> {
+  for (const [name, pid] of pids) {
+    // By its command line, so a pid the kernel has since handed to someone else is left alone.
+    const alive = (): boolean => {
+      try {
+        return /podium\.js|redis-server/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    if (!alive()) continue;
+    process.stderr.write(`warning: ${name} (pid ${pid}) outlived podium up; stopping it\n`);
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(); i++) await sleep(50);
+    if (alive()) process.kill(pid, 'SIGKILL');
+  }
+}

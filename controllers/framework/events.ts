@@ -2,6 +2,7 @@
 // (object, type, reason, message) within the cache's lifetime bump count and
 // lastTimestamp on the one Event instead of creating another (the event correlator's
 // dedup step). Recording never blocks or fails the caller.
+import { eventName } from '../../apimachinery/event-name.js';
 import type { Event } from 'kubernetes-types/core/v1.js';
 import { logger } from '../../apimachinery/log.js';
 import { isNamespaceTerminating, type ApiClient } from './client.js';
@@ -58,7 +59,7 @@ export class EventRecorder {
         this.seen.delete(key);
       }
     }
-    const name = `${m.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16)}`;
+    const name = eventName(m.name);
     const ev: Event = {
       apiVersion: 'v1',
       kind: 'Event',
