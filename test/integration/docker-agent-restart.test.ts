@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { removeTestPods } from '../support/docker.js';
+import { CONTAINER_NAME_LABEL, POD_UID_LABEL } from '../../node-agent/runtime/docker/labels.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { call } from '../support/http.js';
 import { ROOT, startApiServer, startRedis, type ApiServerProcess, type RedisProcess } from '../support/processes.js';
@@ -23,9 +25,6 @@ const NS = `agent-restart-${ID}`;
 const NETWORK = `podium-restart-${ID}`;
 // A /24 of 10.250.0.0/16: clear of the default 10.244.0.0/16 another podium may be using.
 const SUBNET = `10.250.${process.pid % 250}.0/24`;
-const POD_UID_LABEL = 'io.kubernetes.pod.uid';
-const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
-const CONTAINER_NAME_LABEL = 'io.kubernetes.container.name';
 
 const docker = new Docker();
 let redis: RedisProcess;
@@ -134,11 +133,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAgent('SIGTERM').catch(() => undefined);
-  const left = await docker.listContainers({ all: true, filters: { label: [`${POD_NAMESPACE_LABEL}=${NS}`] } }).catch(() => []);
-  for (const c of left) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
-  const vols = await docker.listVolumes({ filters: { label: [`${POD_NAMESPACE_LABEL}=${NS}`] } }).catch(() => ({ Volumes: [] }));
-  for (const v of vols.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeTestPods(docker, NS, NETWORK);
   await api?.stop();
   await redis?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -9,11 +9,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { removeTestPods } from '../support/docker.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { EventType, PodEventSink } from '../../node-agent/events.js';
 import { ProberManager } from '../../node-agent/prober/manager.js';
 import { DockerRuntime } from '../../node-agent/runtime/docker.js';
-import { MANAGED_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../../node-agent/runtime/docker/labels.js';
 import type { RuntimeEvent, RuntimePodStatus } from '../../node-agent/runtime/types.js';
 
 const IMAGE = 'podium.local/busybox:1.35';
@@ -64,11 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   prober?.close();
   await rt?.close();
-  const left = await docker.listContainers({ all: true, filters: { label: [`${POD_NAMESPACE_LABEL}=${NS}`] } });
-  for (const x of left) await docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined);
-  const vols = await docker.listVolumes({ filters: { label: [`${MANAGED_LABEL}=true`] } });
-  for (const v of vols.Volumes ?? []) if (uids.includes(v.Labels?.[POD_UID_LABEL] ?? '')) await docker.getVolume(v.Name).remove().catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeTestPods(docker, NS, NETWORK, uids);
   rmSync(dataDir, { recursive: true, force: true });
   http.globalAgent.destroy();
 }, 60_000);

@@ -10,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
+import { removeTestPods } from '../support/docker.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { DockerRuntime } from '../../node-agent/runtime/docker.js';
-import { MANAGED_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../../node-agent/runtime/docker/labels.js';
+import { POD_UID_LABEL } from '../../node-agent/runtime/docker/labels.js';
 import type { ContainerRef, RuntimeContainerStatus, RuntimePodStatus, VolumeSources } from '../../node-agent/runtime/types.js';
 
 const IMAGE = 'podium.local/busybox:1.35';
@@ -100,11 +101,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rt?.close();
-  const left = await docker.listContainers({ all: true, filters: { label: [`${POD_NAMESPACE_LABEL}=${NS}`] } });
-  for (const x of left) await docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined);
-  const vols = await docker.listVolumes({ filters: { label: [`${MANAGED_LABEL}=true`] } });
-  for (const v of vols.Volumes ?? []) if (uids.includes(v.Labels?.[POD_UID_LABEL] ?? '')) await docker.getVolume(v.Name).remove().catch(() => undefined);
-  await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+  await removeTestPods(docker, NS, NETWORK, uids);
   rmSync(dataDir, { recursive: true, force: true });
   // dockerode talks over Node's keep-alive global agent; idle sockets would hold jest open.
   http.globalAgent.destroy();
