@@ -2,15 +2,13 @@
 // component `kubelet`, host the node name). Repeats of the same (object, field path, type,
 // reason, message) bump count and lastTimestamp on the one Event, as client-go's event
 // correlator does. Best effort by design: a sync never waits for, or fails because of, an Event.
-import { eventName } from '../apimachinery/event-name.js';
-import type { Event, ObjectReference, Pod } from 'kubernetes-types/core/v1.js';
+import { EventCorrelator } from '../apimachinery/event-correlator.js';
+import type { ObjectReference, Pod } from 'kubernetes-types/core/v1.js';
 import { logger } from '../apimachinery/log.js';
 import type { ApiClient } from './api.js';
 import type { ContainerKind, RuntimeEvent } from './runtime/types.js';
 
 const log = logger('kubelet-events');
-/** Distinct events remembered for aggregation (client-go's maxLruCacheEntries). */
-const CACHE_SIZE = 4096;
 /** Writes waiting at most; beyond it events are dropped rather than piling up (client-go's queue is 1000). */
 const MAX_QUEUED = 1000;
 
@@ -26,24 +24,21 @@ export interface PodEventSink {
   event(pod: Pod, fieldPath: string | undefined, type: EventType, reason: string, message: string): void;
 }
 
-interface Seen {
-  name: string;
-  namespace: string;
-  count: number;
-}
-
-const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-
 export class KubeletEventRecorder implements PodEventSink {
-  private readonly seen = new Map<string, Seen>();
+  private readonly correlator: EventCorrelator;
   // Serialized so a repeat's patch follows its create; one chain, no concurrency to manage.
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
 
   constructor(
-    private readonly api: ApiClient,
+    api: ApiClient,
     private readonly nodeName: string,
-  ) {}
+  ) {
+    this.correlator = new EventCorrelator({
+      create: (namespace, ev) => api.create(`/api/v1/namespaces/${namespace}/events`, ev),
+      bump: (namespace, name, count, lastTimestamp) => api.mergePatch(`/api/v1/namespaces/${namespace}/events/${name}`, { count, lastTimestamp }),
+    });
+  }
 
   /** A RuntimeEvent from the runtime, with its container as the field path. */
   runtimeEvent(e: RuntimeEvent): void {
@@ -75,23 +70,7 @@ export class KubeletEventRecorder implements PodEventSink {
   private async write(ref: ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = ref.namespace || 'default';
     const key = [namespace, ref.name, ref.uid, ref.fieldPath ?? '', type, reason, message].join('\u0000');
-    const ts = now();
-    const prev = this.seen.get(key);
-    if (prev) {
-      prev.count++;
-      // Most recent last: the Map's insertion order is the LRU order.
-      this.seen.delete(key);
-      this.seen.set(key, prev);
-      try {
-        await this.api.mergePatch(`/api/v1/namespaces/${namespace}/events/${prev.name}`, { count: prev.count, lastTimestamp: ts });
-        return;
-      } catch {
-        // Expired (events have a TTL) or deleted: record a fresh one, as the correlator does.
-        this.seen.delete(key);
-      }
-    }
-    const name = eventName(ref.name);
-    const ev: Event = {
+    await this.correlator.record(key, namespace, ref.name, (name, ts) => ({
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
@@ -105,9 +84,6 @@ export class KubeletEventRecorder implements PodEventSink {
       count: 1,
       firstTimestamp: ts,
       lastTimestamp: ts,
-    };
-    await this.api.create(`/api/v1/namespaces/${namespace}/events`, ev);
-    this.seen.set(key, { name, namespace, count: 1 });
-    if (this.seen.size > CACHE_SIZE) this.seen.delete(this.seen.keys().next().value as string);
+    }));
   }
 }

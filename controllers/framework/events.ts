@@ -2,8 +2,7 @@
 // (object, type, reason, message) within the cache's lifetime bump count and
 // lastTimestamp on the one Event instead of creating another (the event correlator's
 // dedup step). Recording never blocks or fails the caller.
-import { eventName } from '../../apimachinery/event-name.js';
-import type { Event } from 'kubernetes-types/core/v1.js';
+import { EventCorrelator } from '../../apimachinery/event-correlator.js';
 import { logger } from '../../apimachinery/log.js';
 import { isNamespaceTerminating, type ApiClient } from './client.js';
 
@@ -14,23 +13,20 @@ export interface KubeObjectRef {
 }
 
 const log = logger('events');
-const CACHE_SIZE = 4096;
-
-interface Seen {
-  name: string;
-  namespace: string;
-  count: number;
-  firstTimestamp: string;
-}
 
 export class EventRecorder {
-  private readonly seen = new Map<string, Seen>();
   private readonly host = process.env.HOSTNAME ?? 'podium';
+  private readonly correlator: EventCorrelator;
 
   constructor(
-    private readonly client: ApiClient,
+    client: ApiClient,
     private readonly component: string,
-  ) {}
+  ) {
+    this.correlator = new EventCorrelator({
+      create: (namespace, ev) => client.create(`/api/v1/namespaces/${namespace}/events`, ev),
+      bump: (namespace, name, count, lastTimestamp) => client.patch(`/api/v1/namespaces/${namespace}/events/${name}`, { count, lastTimestamp }, 'merge'),
+    });
+  }
 
   event(obj: KubeObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): void {
     void this.record(obj, type, reason, message).catch((e: Error) => {
@@ -45,22 +41,7 @@ export class EventRecorder {
     // Cluster-scoped objects' events go to "default", as upstream does.
     const namespace = m.namespace || 'default';
     const key = [obj.kind, namespace, m.name, m.uid, type, reason, message].join('\u0000');
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const prev = this.seen.get(key);
-    if (prev) {
-      prev.count++;
-      this.seen.delete(key);
-      this.seen.set(key, prev);
-      try {
-        await this.client.patch(`/api/v1/namespaces/${namespace}/events/${prev.name}`, { count: prev.count, lastTimestamp: now }, 'merge');
-        return;
-      } catch {
-        // The event expired or was deleted: fall through and create a fresh one.
-        this.seen.delete(key);
-      }
-    }
-    const name = eventName(m.name);
-    const ev: Event = {
+    await this.correlator.record(key, namespace, m.name, (name, ts) => ({
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
@@ -72,12 +53,8 @@ export class EventRecorder {
       reportingComponent: this.component,
       reportingInstance: `${this.component}-${this.host}`,
       count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      eventTime: undefined,
-    };
-    await this.client.create(`/api/v1/namespaces/${namespace}/events`, ev);
-    this.seen.set(key, { name, namespace, count: 1, firstTimestamp: now });
-    if (this.seen.size > CACHE_SIZE) this.seen.delete(this.seen.keys().next().value as string);
+      firstTimestamp: ts,
+      lastTimestamp: ts,
+    }));
   }
 }
