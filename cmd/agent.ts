@@ -29,7 +29,12 @@ export async function runAgent(f: AgentFlags): Promise<number> {
   if (f.runtime === 'docker' && !serving) log.warn('no --tls-cert-file/--tls-private-key-file/--client-ca-file: logs, exec, attach and port-forward will not reach this node');
   const agent = new Agent({
     api, clientFor, runtime: f.runtime, nodes: f.nodes, nodeNamePrefix: f.nodeNamePrefix, firstNodeIndex: f.firstNodeIndex,
-    docker: f.runtime === 'docker' ? { name: f.nodeName, dataDir: f.dataDir, subnet: f.podSubnet, network: f.podNetwork, serving } : undefined,
+    docker: f.runtime === 'docker'
+      ? {
+          name: f.nodeName, dataDir: f.dataDir, subnet: f.podSubnet, network: f.podNetwork, serving,
+          networking: f.networking ? { connection: conn, serviceCIDR: f.serviceClusterIpRange, clusterDomain: f.clusterDomain, ingressPort: f.ingressPort || undefined } : undefined,
+        }
+      : undefined,
   });
 
   let stop: (why: string) => void = () => undefined;

@@ -16,6 +16,7 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
   const options: ApiServerOptions = {
     port: f.port,
     bindAddress: f.bindAddress,
+    advertiseAddress: f.advertiseAddress,
     redisUrl: f.redisUrl,
     ...tls,
     dataDir: f.dataDir,

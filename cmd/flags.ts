@@ -29,6 +29,8 @@ export interface UpFlags {
 export interface ApiServerFlags {
   port: number;
   bindAddress: string;
+  /** The address pods reach this API server at: the default/kubernetes endpoints. */
+  advertiseAddress?: string;
   redisUrl: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -89,6 +91,15 @@ export interface AgentFlags {
    * server and CA. Without it every node uses the kubeconfig's credentials.
    */
   nodeCredentialsDir?: string;
+  /**
+   * The docker runtime's node networking (service proxy, cluster DNS, NetworkPolicy, ingress
+   * controller); on by default, as kube-proxy and CoreDNS are on a real cluster.
+   */
+  networking: boolean;
+  serviceClusterIpRange: string;
+  clusterDomain: string;
+  /** The ingress controller's HTTP port; 0 runs none. */
+  ingressPort: number;
   verbosity: number;
 }
 
@@ -115,6 +126,11 @@ function choiceFlag<T extends string>(name: string, value: string | undefined, c
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name}: want one of ${choices.join('|')}, got "${value}"`);
   return value as T;
+}
+
+function ipv4Flag(name: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !isIPv4(value)) throw new UsageError(`--${name}: want an IPv4 address, got "${value}"`);
+  return value;
 }
 
 function cidrFlag(name: string, value: string | undefined, fallback: string): string {
@@ -169,6 +185,7 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     'redis-url': str,
     port: str,
     'bind-address': str,
+    'advertise-address': str,
     'tls-cert-file': str,
     'tls-private-key-file': str,
     'client-ca-file': str,
@@ -193,6 +210,7 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     redisUrl,
     port: intFlag('port', f.port, 6443, 0, 65535),
     bindAddress: f['bind-address'] ?? '127.0.0.1',
+    advertiseAddress: ipv4Flag('advertise-address', f['advertise-address']),
     tlsCertFile: abs(f['tls-cert-file']),
     tlsKeyFile: abs(f['tls-private-key-file']),
     clientCaFile: abs(f['client-ca-file']),
@@ -253,6 +271,10 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     'tls-private-key-file': str,
     'client-ca-file': str,
     'node-credentials-dir': str,
+    networking: str,
+    'service-cluster-ip-range': str,
+    'cluster-domain': str,
+    'ingress-port': str,
   });
   const kubeconfig = f.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig && !f.server) throw new UsageError('--kubeconfig (or KUBECONFIG) or --server is required');
@@ -273,6 +295,10 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     tlsKeyFile: f['tls-private-key-file'] === undefined ? undefined : resolve(f['tls-private-key-file']),
     clientCaFile: f['client-ca-file'] === undefined ? undefined : resolve(f['client-ca-file']),
     nodeCredentialsDir: f['node-credentials-dir'] ? resolve(f['node-credentials-dir']) : undefined,
+    networking: choiceFlag('networking', f.networking, ['true', 'false'] as const, 'true') === 'true',
+    serviceClusterIpRange: cidrFlag('service-cluster-ip-range', f['service-cluster-ip-range'], '10.96.0.0/16'),
+    clusterDomain: f['cluster-domain'] ?? 'cluster.local',
+    ingressPort: intFlag('ingress-port', f['ingress-port'], 80, 0, 65535),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }

@@ -86,6 +86,9 @@ export async function runUp(f: UpFlags): Promise<number> {
         '--redis-url', redisUrl,
         '--port', String(f.port),
         '--bind-address', '127.0.0.1',
+        // Pods reach the API server through default/kubernetes: its endpoint is the Docker node's
+        // bridge address (the pod subnet's first host), where the agent relays to 127.0.0.1.
+        ...(f.runtime === 'docker' ? ['--advertise-address', DOCKER_NODE_ADDRESS] : []),
         '--data-dir', dataDir,
         '--tls-cert-file', pki.files.servingCert,
         '--tls-private-key-file', pki.files.servingKey,
@@ -154,7 +157,8 @@ export async function runUp(f: UpFlags): Promise<number> {
       const agent = new SupervisedChild(
         podiumChild('agent', [
           '--kubeconfig', agentKubeconfig, '--runtime', 'docker', '--node-name', nodeName, '--data-dir', join(dataDir, 'agent'),
-          '--tls-cert-file', servingCert, '--tls-private-key-file', servingKey, '--client-ca-file', pki.files.caCert, '--v', String(f.verbosity),
+          '--tls-cert-file', servingCert, '--tls-private-key-file', servingKey, '--client-ca-file', pki.files.caCert,
+          '--pod-subnet', DOCKER_POD_SUBNET, '--ingress-port', String(f.ingressPort ?? 80), '--v', String(f.verbosity),
         ]),
         supervisorLog,
       );
@@ -180,6 +184,10 @@ export async function runUp(f: UpFlags): Promise<number> {
   log.info('podium stopped');
   return 0;
 }
+
+/** The Docker node's pod network, and the node's own address on it (Docker's gateway: the first host). */
+const DOCKER_POD_SUBNET = '10.244.0.0/16';
+const DOCKER_NODE_ADDRESS = '10.244.0.1';
 
 const BOOKKEEPING_CONTROLLERS = 'namespace,serviceaccount,root-ca-cert-publisher,clusterrole-aggregation,garbage-collector,csrsigning';
 
@@ -222,7 +230,7 @@ export function podiumChild(subcommand: string, args: string[], extraNodeFlags: 
 function noteUnimplementedFlags(f: UpFlags): void {
   if (f.runtime === 'none') log.info('--runtime none: the API server and the bookkeeping controllers (no workload controllers, scheduler or node agent)');
   if (f.nodes !== 1 && f.runtime !== 'simulated') log.info('--nodes only applies to --runtime simulated', { nodes: f.nodes });
-  if (f.ingressPort !== undefined) log.info('--ingress-port is accepted but not meaningful yet', { ingressPort: f.ingressPort });
+  if (f.ingressPort !== undefined && f.runtime !== 'docker') log.info('--ingress-port only applies to --runtime docker', { ingressPort: f.ingressPort });
 }
 
 // Checked before starting anything: a taken port would otherwise become a crash-looping API server.

@@ -50,6 +50,7 @@ interface AgentNode {
   heartbeat: NodeHeartbeat;
   server?: AgentServer;
   metrics?: { stop(): void };
+  network?: { stop(): Promise<void> };
 }
 
 export class Agent {
@@ -111,6 +112,7 @@ export class Agent {
     for (const n of this.nodes.values()) {
       n.heartbeat.stop();
       n.metrics?.stop();
+      await n.network?.stop();
       await n.server?.close();
       await n.workers.close();
       await n.runtime.close();

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
@@ -79,7 +80,9 @@ export class ApiClient {
     this.https = this.url.protocol === 'https:';
     const opts = { keepAlive: true, maxSockets: maxInFlight + 16 };
     this.agent = this.https
-      ? new HttpsAgent({ ...opts, ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTlsVerify })
+      ? // One secure context for every connection: building it (parsing the CA and key) was most
+        // of the cost of each new TLS connection in the idle agent's profile.
+        new HttpsAgent({ ...opts, secureContext: createSecureContext({ ca: conn.ca, cert: conn.cert, key: conn.key }), rejectUnauthorized: !conn.insecureSkipTlsVerify })
       : new HttpAgent(opts);
   }
 

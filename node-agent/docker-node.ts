@@ -6,7 +6,9 @@ import { readFile, statfs } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import Docker from 'dockerode';
 import { logger } from '../apimachinery/log.js';
-import type { ApiClient } from './api.js';
+import type { ApiClient, ApiConnection } from './api.js';
+import { startNodeNetwork, type NodeNetwork } from './network/node-network.js';
+import { enableHairpin } from './proxy/service-proxy.js';
 import { AgentServer } from './server.js';
 import { NodeHeartbeat, type HeartbeatOptions } from './lease.js';
 import { registerNode } from './node-registration.js';
@@ -39,6 +41,11 @@ export interface DockerNodeOptions {
   serving?: { cert: Buffer; key: Buffer; clientCa: Buffer };
   heartbeat?: HeartbeatOptions;
   backoff?: BackoffPolicy;
+  /**
+   * The node's networking (service proxy, cluster DNS, NetworkPolicy, ingress), with the node's
+   * credentials for its caches; off when undefined.
+   */
+  networking?: { connection: ApiConnection; serviceCIDR: string; clusterDomain: string; ingressPort?: number };
 }
 
 export interface DockerNode {
@@ -48,16 +55,19 @@ export interface DockerNode {
   heartbeat: NodeHeartbeat;
   server?: AgentServer;
   metrics: ResourceMetricsCollector;
+  network?: NodeNetwork;
 }
 
 export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode> {
   const network = o.network ?? 'podium';
   const docker = new Docker();
   await ensurePodNetwork(docker, { name: network, subnet: o.subnet });
-  const info = await docker.getNetwork(network).inspect() as { IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] } };
+  const info = await docker.getNetwork(network).inspect() as { Id?: string; Options?: Record<string, string>; IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] } };
   const podCIDR = info.IPAM?.Config?.[0]?.Subnet ?? o.subnet;
   // Docker leaves Gateway out of IPAM when a subnet was given without one; it then takes the first address.
   const gateway = info.IPAM?.Config?.[0]?.Gateway ?? firstHost(podCIDR);
+  const bridge = bridgeName(info);
+  const net = o.networking;
 
   const sources = new PodSourceResolver(o.api);
   // Kubelet events (Pulled, Created, Started, Killing, BackOff, Unhealthy…) written as this node.
@@ -72,13 +82,15 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
     backoff: o.backoff,
     envResolver: async (pod) => (await sources.resolve(pod)).env,
     onEvent: (e) => recorder.runtimeEvent(e),
+    // The cluster DNS server listens on the node's bridge address, which every pod can reach.
+    clusterDNS: net ? { servers: [gateway], hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => '') } : undefined,
+    onSandboxStarted: net ? async () => void (await enableHairpin(bridge)) : undefined,
   });
   // Probes need exec into and a route to pod IPs: the Docker node has both.
   const prober = new ProberManager({ runtime, events: recorder });
   const workers = new PodWorkers({ nodeName: o.name, hostIP: gateway, api: o.api, runtime, status: o.status, sources, resyncMs: RESYNC_MS, prober });
 
   const metrics = new ResourceMetricsCollector(runtime, (uid) => workers.byUid(uid));
-  await metrics.start();
   let server: AgentServer | undefined;
   let agentPort = 0;
   if (o.serving) {
@@ -98,8 +110,16 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
   });
   const heartbeat = new NodeHeartbeat(o.api, node, o.heartbeat);
   await heartbeat.start();
+  const nodeNetwork = net
+    ? await startNodeNetwork({ connection: net.connection, ingressPort: net.ingressPort, config: { nodeName: o.name, nodeIP: gateway, podCIDR, bridge, serviceCIDR: net.serviceCIDR, clusterDomain: net.clusterDomain } })
+    : undefined;
   log.info('docker node registered', { node: o.name, internalIP: gateway, podCIDR, agentPort, docker: runtime.version });
-  return { name: o.name, runtime, workers, heartbeat, server, metrics };
+  return { name: o.name, runtime, workers, heartbeat, server, metrics, network: nodeNetwork };
+}
+
+/** The Linux bridge behind a Docker bridge network: its configured name, else br-<first 12 of the id>. */
+function bridgeName(info: { Id?: string; Options?: Record<string, string> }): string {
+  return info.Options?.['com.docker.network.bridge.name'] ?? `br-${(info.Id ?? '').slice(0, 12)}`;
 }
 
 /** The first host address of an IPv4 CIDR (10.244.0.0/16 -> 10.244.0.1). */

@@ -1,12 +1,14 @@
 // Resource usage for metrics.k8s.io (upstream: the kubelet's /metrics/resource, scraped by
-// metrics-server every 15 s): sampled from the runtime on that cadence, so a request is answered
-// from the last sample at once rather than waiting for Docker's two-sample stats.
+// metrics-server every 15 s): sampled from the runtime on that cadence while it is being read,
+// so a request is answered from the last sample rather than waiting for Docker's two-sample stats.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { logger } from '../apimachinery/log.js';
 import type { Runtime } from './runtime/types.js';
 
 const log = logger('metrics-collector');
 const INTERVAL_MS = 15_000;
+/** Sampling stops when nobody has read a sample for this long (four of metrics-server's scrapes). */
+const IDLE_AFTER_MS = 60_000;
 
 export interface Usage { cpuUsageNanoCores?: number; memoryWorkingSetBytes?: number }
 
@@ -21,23 +23,41 @@ export interface ResourceSummary {
 export class ResourceMetricsCollector {
   private last?: ResourceSummary;
   private timer?: NodeJS.Timeout;
+  private warming?: Promise<void>;
+  private lastAskedMs = 0;
 
   constructor(private readonly runtime: Runtime, private readonly podOf: (uid: string) => Pod | undefined) {}
 
-  /** Two samples a second apart first: CPU is a rate and needs a previous reading. */
-  async start(): Promise<void> {
-    await this.sample();
-    setTimeout(() => void this.sample(), 1000).unref();
-    this.timer = setInterval(() => void this.sample(), INTERVAL_MS);
-    this.timer.unref();
-  }
-
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
-  latest(): ResourceSummary | undefined {
+  /**
+   * The last sample. Sampling costs a Docker stats call per container, which was half of an idle
+   * agent's Docker traffic with 30 pods, so it runs only while someone reads it (metrics-server
+   * upstream; here `kubectl top` and the HPA through the API server) and stops after
+   * IDLE_AFTER_MS without a reader. The first read after a pause waits for two samples a second
+   * apart, because CPU is a rate.
+   */
+  async latest(): Promise<ResourceSummary | undefined> {
+    this.lastAskedMs = Date.now();
+    if (!this.timer) {
+      this.warming ??= this.warmUp().finally(() => (this.warming = undefined));
+      await this.warming;
+    }
     return this.last;
+  }
+
+  private async warmUp(): Promise<void> {
+    await this.sample();
+    await new Promise((r) => setTimeout(r, 1000));
+    await this.sample();
+    this.timer = setInterval(() => {
+      if (Date.now() - this.lastAskedMs > IDLE_AFTER_MS) return this.stop();
+      void this.sample();
+    }, INTERVAL_MS);
+    this.timer.unref();
   }
 
   private async sample(): Promise<void> {

@@ -37,7 +37,7 @@ export interface AgentServerOptions {
   /** The runtime that runs it (each simulated node may have its own). */
   runtimeFor(pod: Pod): Runtime | undefined;
   /** The last resource usage sample, for /metrics/resource. */
-  metrics?(): ResourceSummary | undefined;
+  metrics?(): Promise<ResourceSummary | undefined>;
 }
 
 /** Whether the peer is the API server (or an administrator): anything else is refused. */
@@ -104,7 +104,7 @@ export class AgentServer {
     const parts = url.pathname.split('/').filter(Boolean);
     if (url.pathname === '/healthz') return text(res, 200, 'ok');
     if (url.pathname === '/metrics/resource' && req.method === 'GET') {
-      const summary = this.o.metrics?.();
+      const summary = await this.o.metrics?.();
       if (!summary) return text(res, 503, 'no resource usage sampled yet');
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return void res.end(JSON.stringify(summary));

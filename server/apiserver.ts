@@ -37,6 +37,8 @@ export interface ApiServerOptions extends SecurityOptions {
   kubeletCertificateAuthority?: string;
   encryptionProviderConfig?: string;
   bindAddress: string;
+  /** Written as the default/kubernetes endpoints, so pods reach this server. */
+  advertiseAddress?: string;
   redisUrl: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -61,7 +63,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
 
   await waitForRedis(redis);
   await cacher.start();
-  await bootstrap(registry, services.kubernetesServiceIP, opts.port);
+  await bootstrap(registry, services.kubernetesServiceIP, opts.port, opts.advertiseAddress);
   await reconcileBootstrapPolicy(registry);
 
   const sockets = new Set<Socket>();

@@ -15,7 +15,7 @@ async function ensure(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export async function bootstrap(registry: Registry, kubernetesServiceIP: string, apiPort: number): Promise<void> {
+export async function bootstrap(registry: Registry, kubernetesServiceIP: string, apiPort: number, advertiseAddress?: string): Promise<void> {
   const namespaces = registry.store('', 'namespaces');
   for (const name of SYSTEM_NAMESPACES) {
     const exists = (await namespaces.fresh()).get(name);
@@ -28,5 +28,36 @@ export async function bootstrap(registry: Registry, kubernetesServiceIP: string,
       spec: { type: 'ClusterIP', clusterIP: kubernetesServiceIP, sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }] },
     }, { dryRun: false }));
   }
+  if (advertiseAddress) await reconcileKubernetesEndpoints(registry, advertiseAddress, apiPort);
   log.v(1, 'bootstrap objects present');
+}
+
+/**
+ * The default/kubernetes Service's Endpoints and EndpointSlice: this API server's advertised
+ * address (upstream's master endpoint reconciler, with one API server). The service has no
+ * selector, so no controller writes them; pods reach the API server through them.
+ */
+async function reconcileKubernetesEndpoints(registry: Registry, address: string, port: number): Promise<void> {
+  const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
+  const endpoints = {
+    metadata: { name: 'kubernetes', namespace: 'default', labels },
+    subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  };
+  const slice = {
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  for (const [resource, group, want] of [['endpoints', '', endpoints], ['endpointslices', 'discovery.k8s.io', slice]] as const) {
+    const store = registry.store(group, resource);
+    await ensure(async () => {
+      const have = (await store.fresh()).get('default/kubernetes')?.object as Record<string, unknown> | undefined;
+      if (!have) return store.create('default', want, { dryRun: false });
+      const { metadata: _m, ...haveBody } = have;
+      const { metadata: _w, ...wantBody } = want;
+      if (JSON.stringify(Object.keys(wantBody).map((k) => haveBody[k])) === JSON.stringify(Object.values(wantBody))) return;
+      return store.update('default', 'kubernetes', { ...have, ...wantBody }, { dryRun: false });
+    });
+  }
 }

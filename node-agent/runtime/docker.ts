@@ -17,6 +17,7 @@ import { runExec } from './docker/exec.js';
 import { runHook } from './docker/hooks.js';
 import { startContainer, type StartContext, type StartState } from './docker/start-container.js';
 import { hostsFileContent } from './docker/hosts-file.js';
+import { podResolvConf } from '../dns/resolv-conf.js';
 import { reportedImageID } from './docker/images.js';
 import { CONTAINER_NAME_LABEL, containerHash, MANAGED_LABEL, NODE_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL, SANDBOX_CONTAINER_NAME, type PodIdentity } from './docker/labels.js';
 import { ensurePodNetwork } from './docker/network.js';
@@ -48,8 +49,13 @@ export interface DockerRuntimeOptions {
   /** Looks up what env resolution needs (config maps, secrets, services) before containers start. */
   envResolver?: (pod: Pod) => Promise<EnvResolver> | EnvResolver;
   pauseImage?: string;
-  dnsServers?: string[];
-  dnsSearches?: string[];
+  /**
+   * Cluster DNS for pods' resolv.conf (kubelet's --cluster-dns and --resolv-conf); without it
+   * containers keep the resolv.conf Docker gives them.
+   */
+  clusterDNS?: { servers: string[]; hostResolvConf: string };
+  /** Called after a pod sandbox joined the bridge (the service proxy puts its port in hairpin mode). */
+  onSandboxStarted?: () => Promise<void>;
   /**
    * Kubelet events as they happen (Pulling, Pulled, Created, Started, Killing, BackOff, Failed,
    * FailedMount): node-agent/events.ts records them. Called synchronously; must not throw.
@@ -129,6 +135,7 @@ export class DockerRuntime implements Runtime {
     const hostNetwork = pod.spec?.hostNetwork === true;
     const podIP = hostNetwork ? (this.o.hostIP ?? '') : sandboxIP(sandbox.info, this.networkName);
     const hostsFile = hostNetwork ? undefined : await this.writeHostsFile(pod, id.uid, podIP);
+    const resolvConf = await this.writeResolvConf(pod, id.uid);
 
     let mounts: Map<string, VolumeMount> | undefined;
     let volumeError: string | undefined;
@@ -180,6 +187,7 @@ export class DockerRuntime implements Runtime {
             podIP,
             hostIP: this.o.hostIP,
             hostsFile,
+            resolvConf,
             mounts,
             resolver,
             statuses,
@@ -249,10 +257,9 @@ export class DockerRuntime implements Runtime {
       image,
       network: this.networkName,
       clusterDomain: this.o.clusterDomain ?? 'cluster.local',
-      dnsServers: this.o.dnsServers,
-      dnsSearches: this.o.dnsSearches,
       labels: this.nodeLabels(),
     });
+    if (pod.spec?.hostNetwork !== true) await this.o.onSandboxStarted?.().catch((err: Error) => log.warn('sandbox start hook failed', { pod: `${id.namespace}/${id.name}`, error: err.message }));
     return { info: await this.docker.getContainer(sid).inspect(), recreated: true };
   }
 
@@ -276,6 +283,21 @@ export class DockerRuntime implements Runtime {
   private async writeHostsFile(pod: Pod, uid: string, podIP: string): Promise<string> {
     const file = path.join(podDir(this.o.dataDir, uid), 'etc-hosts');
     const content = hostsFileContent(pod, podIP ? [podIP] : [], this.o.clusterDomain ?? 'cluster.local');
+    const old = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (old !== content) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, content, { mode: 0o644 });
+    }
+    return file;
+  }
+
+  /** DATA/pods/<uid>/resolv.conf for the pod's dnsPolicy (kubelet's), rewritten in place; undefined keeps Docker's. */
+  private async writeResolvConf(pod: Pod, uid: string): Promise<string | undefined> {
+    const dns = this.o.clusterDNS;
+    if (!dns) return undefined;
+    const content = podResolvConf(pod, { clusterDNS: dns.servers, clusterDomain: this.o.clusterDomain ?? 'cluster.local', hostResolvConf: dns.hostResolvConf });
+    if (content === undefined) return undefined;
+    const file = path.join(podDir(this.o.dataDir, uid), 'resolv.conf');
     const old = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (old !== content) {
       await fs.mkdir(path.dirname(file), { recursive: true });

@@ -22,7 +22,8 @@ export class MetricsService {
   private async summaries(): Promise<{ node: Node; summary: ResourceSummary }[]> {
     const nodes = [...(await this.registry.store('', 'nodes').fresh()).entries()].map(([, entry]) => entry.object as Node);
     const all = await Promise.all(nodes.map(async (node) => {
-      const summary = await this.nodes.nodeJson<ResourceSummary>(node, '/metrics/resource');
+      // An agent that nobody has asked for a while takes two samples (Docker stats, a second apart) first.
+      const summary = await this.nodes.nodeJson<ResourceSummary>(node, '/metrics/resource', 20_000);
       return summary ? { node, summary } : undefined;
     }));
     return all.filter((x): x is { node: Node; summary: ResourceSummary } => x !== undefined);

@@ -38,6 +38,9 @@ function startAgent(): { proc: ChildProcess; out: () => string } {
   const proc = spawn(process.execPath, [
     join(ROOT, 'dist/cmd/podium.js'), 'agent', '--server', api.url, '--runtime', 'docker', '--node-name', NODE,
     '--data-dir', dataDir, '--pod-subnet', SUBNET, '--pod-network', NETWORK,
+    // Containers are this test's subject; node networking (the host's iptables chains, DNS, the
+    // ingress port) has its own suites and would otherwise serve this throwaway cluster's Services.
+    '--networking', 'false',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

@@ -31,6 +31,8 @@ export interface ContainerConfigInput {
   volumes: Map<string, VolumeMount>;
   /** The kubelet-managed /etc/hosts of the pod; undefined with hostNetwork. */
   hostsFile?: string;
+  /** The pod's /etc/resolv.conf (its dnsPolicy); undefined keeps Docker's. */
+  resolvConf?: string;
 }
 
 /** Where a volumeMount's subPath (or subPathExpr, expanded with the container env) points. */
@@ -42,7 +44,7 @@ export function subPathOf(vm: { subPath?: string; subPathExpr?: string }, env: E
 }
 
 /** The Mounts of the container; subPath directories are created by the caller beforehand. */
-export function containerMounts(c: Container, env: EnvVar[], volumes: Map<string, VolumeMount>, hostsFile: string | undefined): NonNullable<Docker.HostConfig['Mounts']> {
+export function containerMounts(c: Container, env: EnvVar[], volumes: Map<string, VolumeMount>, hostsFile: string | undefined, resolvConf?: string): NonNullable<Docker.HostConfig['Mounts']> {
   const mounts: NonNullable<Docker.HostConfig['Mounts']> = [];
   for (const vm of c.volumeMounts ?? []) {
     const v = volumes.get(vm.name);
@@ -57,6 +59,7 @@ export function containerMounts(c: Container, env: EnvVar[], volumes: Map<string
   }
   // Upstream mounts its managed hosts file unless the container mounts /etc/hosts itself.
   if (hostsFile && !mounts.some((m) => m.Target === '/etc/hosts')) mounts.push({ Type: 'bind', Source: hostsFile, Target: '/etc/hosts', ReadOnly: false });
+  if (resolvConf && !mounts.some((m) => m.Target === '/etc/resolv.conf')) mounts.push({ Type: 'bind', Source: resolvConf, Target: '/etc/resolv.conf', ReadOnly: false });
   return mounts;
 }
 
@@ -81,7 +84,7 @@ export function containerCreateOptions(i: ContainerConfigInput): Docker.Containe
     NetworkMode: sandbox,
     IpcMode: sandbox,
     PidMode: pod.spec?.shareProcessNamespace ? sandbox : undefined,
-    Mounts: containerMounts(c, env, i.volumes, i.hostsFile),
+    Mounts: containerMounts(c, env, i.volumes, i.hostsFile, i.resolvConf),
     // Upstream: a container with only a limit is requested at its limit.
     CpuShares: milliCPUToShares(cpuRequest || cpuLimit),
     NanoCpus: cpuLimit ? cpuLimit * 1_000_000 : undefined,

@@ -11,8 +11,6 @@ export interface SandboxOptions {
   image: string;
   network: string;
   clusterDomain: string;
-  dnsServers?: string[];
-  dnsSearches?: string[];
   /** Extra labels (the node label). */
   labels?: Record<string, string>;
 }
@@ -32,8 +30,6 @@ export async function createSandbox(docker: Docker, pod: Pod, id: PodIdentity, a
       // Containers join with IpcMode container:<sandbox>; Docker requires the owner to share it.
       IpcMode: 'shareable',
       RestartPolicy: { Name: 'no' },
-      Dns: o.dnsServers,
-      DnsSearch: o.dnsSearches,
       // Upstream gives the sandbox a tiny CPU weight: it only sleeps.
       CpuShares: 2,
     },

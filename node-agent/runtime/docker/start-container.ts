@@ -36,6 +36,7 @@ export interface StartContext {
   podIP: string;
   hostIP?: string;
   hostsFile?: string;
+  resolvConf?: string;
   mounts: Map<string, VolumeMount>;
   resolver: EnvResolver;
   /** The current statuses: a container's previous attempt sets the restart count. */
@@ -101,6 +102,7 @@ export async function startContainer(ctx: StartContext, a: StartAction): Promise
       sandboxID: ctx.sandboxID,
       volumes: ctx.mounts,
       hostsFile: ctx.hostsFile,
+      resolvConf: ctx.resolvConf,
     });
     created = await ctx.docker.createContainer(opts);
   } catch (err) {

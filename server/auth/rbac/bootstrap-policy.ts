@@ -250,6 +250,27 @@ const podiumControllerManagerRules: PolicyRule[] = [
   rule(['sign'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client']),
 ];
 
+/** Upstream system:node-proxier (kube-proxy). */
+const nodeProxierRules: PolicyRule[] = [
+  rule(['list', 'watch'], [''], ['endpoints', 'services']),
+  rule(['get', 'list', 'watch'], [''], ['nodes']),
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+];
+
+/**
+ * What the rest of a Podium node's networking reads and writes: cluster DNS (pods, namespaces),
+ * NetworkPolicy enforcement (policies and every pod, since peers may run anywhere) and the
+ * ingress controller (its IngressClass and the Ingresses' status). No secrets: TLS for
+ * Ingresses is not served.
+ */
+const nodeNetworkRules: PolicyRule[] = [
+  rule(['list', 'watch'], [''], ['pods', 'namespaces']),
+  rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingressclasses']),
+  rule(['create'], ['networking.k8s.io'], ['ingressclasses']),
+  rule(['patch', 'update'], ['networking.k8s.io'], ['ingresses/status']),
+];
+
 export function bootstrapClusterRoles(): ClusterRole[] {
   return [
     clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
@@ -271,6 +292,8 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole('system:kube-controller-manager', controllerManagerRules),
     clusterRole('system:podium:controller-manager', podiumControllerManagerRules),
     clusterRole('system:node', [...nodeRules]),
+    clusterRole('system:node-proxier', nodeProxierRules),
+    clusterRole('system:podium:node-network', nodeNetworkRules),
   ];
 }
 
@@ -286,5 +309,9 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     binding('system:podium:controller-manager', 'system:podium:controller-manager', [user('system:kube-controller-manager')]),
     // upstream: no subjects; nodes are authorized by the Node authorizer (group system:nodes)
     binding('system:node', 'system:node', []),
+    // Podium's node agent is also each node's kube-proxy, cluster DNS and ingress controller
+    // (upstream: kube-proxy's and CoreDNS's service accounts and the ingress controller's own).
+    binding('system:node-proxier', 'system:node-proxier', [group('system:nodes')]),
+    binding('system:podium:node-network', 'system:podium:node-network', [group('system:nodes')]),
   ];
 }
