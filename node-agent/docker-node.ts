@@ -80,7 +80,7 @@ export async function startDockerNode(o: DockerNodeOptions): Promise<DockerNode>
     subnet: o.subnet,
     hostIP: gateway,
     backoff: o.backoff,
-    envResolver: async (pod) => (await sources.resolve(pod)).env,
+    envResolver: (pod) => sources.env(pod),
     onEvent: (e) => recorder.runtimeEvent(e),
     // The cluster DNS server listens on the node's bridge address, which every pod can reach.
     clusterDNS: net ? { servers: [gateway], hostResolvConf: await readFile('/etc/resolv.conf', 'utf8').catch(() => '') } : undefined,

@@ -14,11 +14,6 @@ const REFRESH_MS = 30_000;
 /** A projected token is renewed once this share of its lifetime has passed (upstream: 80 %). */
 const TOKEN_RENEW_AT = 0.8;
 
-export interface PodSources {
-  volumes: VolumeSources;
-  env: EnvResolver;
-}
-
 interface Cached<T> { value: T | undefined; at: number }
 
 const decode = (data: Record<string, string> | undefined): Record<string, Buffer> =>
@@ -37,8 +32,8 @@ export class PodSourceResolver {
 
   constructor(private readonly api: ApiClient) {}
 
-  /** Everything the pod's volumes and env refer to, fresh to within REFRESH_MS. */
-  async resolve(pod: Pod): Promise<PodSources> {
+  /** What the pod's volumes refer to, fresh to within REFRESH_MS (every sync needs it). */
+  async volumes(pod: Pod): Promise<VolumeSources> {
     const ns = pod.metadata?.namespace ?? '';
     const volumes: VolumeSources = new Map();
     for (const v of pod.spec?.volumes ?? []) {
@@ -64,6 +59,16 @@ export class PodSourceResolver {
         if (path) volumes.set(v.name, { [PV_HOST_PATH_KEY]: Buffer.from(path) });
       }
     }
+    return volumes;
+  }
+
+  /**
+   * What the containers' env refers to, read when containers start (only then is env needed):
+   * the config maps and secrets they name and the namespace's services, listed fresh so a
+   * Service created just before the pod is in its environment, as upstream.
+   */
+  async env(pod: Pod): Promise<EnvResolver> {
+    const ns = pod.metadata?.namespace ?? '';
     // Env lookups are synchronous for the runtime: read everything the containers name now.
     const names = { configMaps: new Set<string>(), secrets: new Set<string>() };
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
@@ -88,13 +93,10 @@ export class PodSourceResolver {
     }
     const serviceEnv = pod.spec?.enableServiceLinks === false ? {} : await this.serviceEnv(ns);
     return {
-      volumes,
-      env: {
-        configMap: (_ns, name) => configMaps.get(name),
-        secret: (_ns, name) => secrets.get(name),
-        serviceEnv: () => serviceEnv,
-        hostIP: pod.status?.hostIP,
-      },
+      configMap: (_ns, name) => configMaps.get(name),
+      secret: (_ns, name) => secrets.get(name),
+      serviceEnv: () => serviceEnv,
+      hostIP: pod.status?.hostIP,
     };
   }
 

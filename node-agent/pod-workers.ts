@@ -179,7 +179,10 @@ export class PodWorkers {
       return;
     }
     if (w.terminal) return;
-    const volumes = this.o.sources ? (await this.o.sources.resolve(pod)).volumes : undefined;
+    const volumes = this.o.sources?.volumes(pod);
+    // Rejected before the runtime awaits it (a sandbox that failed first): the sync fails and
+    // retries either way; the catch only keeps the rejection from going unhandled.
+    volumes?.catch(() => undefined);
     const rt = await runtime.syncPod(pod, volumes);
     const prober = this.o.prober;
     prober?.syncPod(pod, rt);

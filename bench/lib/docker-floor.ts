@@ -38,6 +38,27 @@ export async function measureDockerRunFloor(image: string, count: number, runId:
   return { runningMs, runReturnedMs };
 }
 
+/**
+ * The same `docker run -d` for `count` containers started all at once: what the daemon itself
+ * manages when a burst of pods arrives, the fair floor for pods created all at once.
+ */
+export async function measureDockerRunBurstFloor(image: string, count: number, runId: string, ids: string[]): Promise<FloorResult> {
+  const runningMs = new Float64Array(count);
+  const runReturnedMs = new Float64Array(count);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const id = await docker('run', '-d', '--label', `${FLOOR_LABEL}=${runId}`, '--name', `podium-bench-burst-${runId}-${i}`, image, 'sleep', '3600');
+    ids.push(id);
+    runReturnedMs[i] = performance.now() - t0;
+    for (let tries = 0; ; tries++) {
+      if ((await docker('inspect', '-f', '{{.State.Running}}', id)) === 'true') break;
+      if (tries > 500) throw new Error(`docker container ${id} not running after ${tries} inspections`);
+    }
+    runningMs[i] = performance.now() - t0;
+  }));
+  return { runningMs, runReturnedMs };
+}
+
 /** Removes the floor containers of this run (by the ids it created, and by its label for any whose id was lost). */
 export async function removeFloorContainers(runId: string, ids: string[]): Promise<void> {
   const labelled = (await docker('ps', '-aq', '--no-trunc', '--filter', `label=${FLOOR_LABEL}=${runId}`).catch(() => '')).split('\n').filter(Boolean);

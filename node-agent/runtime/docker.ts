@@ -125,13 +125,14 @@ export class DockerRuntime implements Runtime {
   // ------------------------------------------------------------------------------------------
   // syncPod
 
-  async syncPod(pod: Pod, volumes?: VolumeSources): Promise<RuntimePodStatus> {
+  async syncPod(pod: Pod, pendingVolumes?: VolumeSources | Promise<VolumeSources>): Promise<RuntimePodStatus> {
     const id = identity(pod);
     const rec = this.record(id.uid);
     let all = await this.inspectPod(id.uid);
 
     const sandbox = await this.ensureSandbox(pod, id, all);
-    if (sandbox.recreated) all = await this.inspectPod(id.uid);
+    // A new pod's first sandbox is all it has: no need to ask Docker again.
+    if (sandbox.recreated) all = all.length === 0 ? [observe(sandbox.info)] : await this.inspectPod(id.uid);
     const hostNetwork = pod.spec?.hostNetwork === true;
     const podIP = hostNetwork ? (this.o.hostIP ?? '') : sandboxIP(sandbox.info, this.networkName);
     const hostsFile = hostNetwork ? undefined : await this.writeHostsFile(pod, id.uid, podIP);
@@ -139,6 +140,7 @@ export class DockerRuntime implements Runtime {
 
     let mounts: Map<string, VolumeMount> | undefined;
     let volumeError: string | undefined;
+    const volumes = await pendingVolumes;
     try {
       mounts = await setUpVolumes(pod, { dataDir: this.o.dataDir, docker: this.docker, identity: id, sources: volumes, podIP });
     } catch (err) {

@@ -113,7 +113,11 @@ export interface Runtime {
    * regular containers, restarts exited ones as the restart policy and back-off allow
    * (pod-actions.ts decides). Idempotent; returns the state after this step.
    */
-  syncPod(pod: Pod, volumes?: VolumeSources): Promise<RuntimePodStatus>;
+  /**
+   * `volumes` may still be arriving (the API reads behind config maps, secrets and tokens): the
+   * runtime waits for it only when it mounts them, so those reads overlap the sandbox's start.
+   */
+  syncPod(pod: Pod, volumes?: VolumeSources | Promise<VolumeSources>): Promise<RuntimePodStatus>;
   /**
    * A pod that reached Succeeded/Failed: stops its sandbox but keeps its exited containers, so
    * `kubectl logs` still works until the pod is deleted (then killPod removes them). Runtimes
