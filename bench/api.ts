@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpTarget } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, wasInterrupted, type RedisPersistence } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, wasInterrupted, type RedisPersistence, runBench, reportBenchFailure } from './lib/processes.js';
 import { timeUp, type UpTiming } from './lib/up-timing.js';
 import { printReport, type Report } from './lib/report.js';
 import { runWorkload, warmUp, type WorkloadOptions, type WorkloadResult } from './lib/workload.js';
@@ -192,20 +192,11 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (wasInterrupted()) return 1;
-    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
-    if (api) {
-      process.stderr.write(`\napiserver (${api.describeExit()}), last ${Math.min(40, api.tail.length)} lines of its output:\n${api.tail.slice(-40).join('\n')}\n`);
-    }
+    reportBenchFailure(err, api);
     return 1;
   } finally {
     await cleanupAll();
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

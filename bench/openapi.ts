@@ -17,6 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { measureApplyVsUpdate } from './lib/apply-timing.js';
 import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, wasInterrupted } from './lib/processes.js';
+import { say, verdict } from './lib/format.js';
 
 const TARGETS = { warmP50Ms: 5, warmP99Ms: 5, documentsMb: 50, applyOverUpdate: 2 };
 const GV = 'apis/apps/v1';
@@ -25,8 +26,6 @@ const V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'
 const EXPECTED_WARNING = /serving plain HTTP/;
 const USAGE = 'Usage: node dist/bench/openapi.js [--requests 2000]';
 
-const say = (line: string): void => { process.stdout.write(`${line}\n`); };
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 const mb = (bytes: number): number => bytes / (1024 * 1024);
 
 interface Fetched { status: number; bytes: number; ms: number; body: Buffer; headers: http.IncomingHttpHeaders }

@@ -15,11 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiClient, isNotFound } from '../controllers/framework/client.js';
 import { summarize, type Summary } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, waitUntil, wasInterrupted } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, waitUntil, wasInterrupted, runBench, reportBenchFailure } from './lib/processes.js';
 import { COMPONENTS, cpuSeconds, findComponents, stopStragglers, type Component } from './lib/scale-probe.js';
 import { positiveIntOption } from './lib/options.js';
+import { waitForApiServer, waitForReadyNode } from './lib/cluster.js';
 import { PodPhaseWatch } from './lib/pod-phase-watch.js';
 import { docker, measureDockerRunBurstFloor, measureDockerRunFloor, podContainers, removeFloorContainers } from './lib/docker-floor.js';
+import { say, fixed, verdict, round } from './lib/format.js';
 
 const USAGE = `Usage: node dist/bench/pod-startup.js [--count 30] [--image podium.local/busybox:1.35] [--idle 10] [--window 60]`;
 const TARGETS = { p50VsFloor: 1.5, p99Ms: 2000, agentIdleCpuPercent: 2, totalRssMb: 300 };
@@ -36,10 +38,6 @@ function parseOptions(): Options {
   return { count: int('count', values.count, 30), image: values.image ?? 'podium.local/busybox:1.35', idleS: int('idle', values.idle, 10), windowS: int('window', values.window, 60) };
 }
 
-const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const fixed = (n: number | undefined, digits = 1): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
-const round = (n: number | undefined, d = 1): number | null => (n !== undefined && Number.isFinite(n) ? +n.toFixed(d) : null);
 
 function pod(name: string, image: string): object {
   return {
@@ -77,23 +75,11 @@ async function main(): Promise<number> {
   const pids = new Map<Component, number>();
   try {
     const upStarted = performance.now();
-    let client: ApiClient | undefined;
-    await waitUntil('the API server to answer /readyz over TLS with the written kubeconfig', async () => {
-      client ??= ApiClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
-      await client.get('/readyz');
-      return true;
-    }, 90_000, up, 200);
-    api = client!;
+    api = await waitForApiServer(dataDir, up);
     await waitUntil('every component process', async () => COMPONENTS.every((c) => findComponents(up.pid).has(c)), 30_000, up, 200);
     for (const [c, pid] of findComponents(up.pid)) pids.set(c, pid);
     const readyS = (performance.now() - upStarted) / 1000;
-    let nodeName = '';
-    await waitUntil('the node to be Ready', async () => {
-      const nodes = await api!.list<{ metadata?: { name?: string }; status?: { conditions?: { type: string; status: string }[] } }>('/api/v1/nodes');
-      const ready = nodes.items.find((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-      nodeName = ready?.metadata?.name ?? '';
-      return ready !== undefined;
-    }, 120_000, up, 250);
+    const nodeName = await waitForReadyNode(api, up);
     say(`up: API server ready in ${fixed(readyS)} s, node ${nodeName} Ready in ${fixed((performance.now() - upStarted) / 1000)} s; components: ${[...pids].map(([c, pid]) => `${c} ${pid}`).join(', ')}`);
 
     await api.create('/api/v1/namespaces', { metadata: { name: ns } });
@@ -268,8 +254,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (wasInterrupted()) return 1;
-    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.stderr.write(`\npodium up (${up.describeExit()}), last ${Math.min(40, up.tail.length)} lines of its output:\n${up.tail.slice(-40).join('\n')}\n`);
+    reportBenchFailure(err, up);
     return 1;
   } finally {
     await watch?.stop().catch(() => undefined);
@@ -289,10 +274,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

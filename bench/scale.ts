@@ -14,10 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiClient, isNotFound } from '../controllers/framework/client.js';
 import { summarize, type Summary } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted, runBench, reportBenchFailure } from './lib/processes.js';
 import { PodTracker } from './lib/pod-tracker.js';
 import { COMPONENTS, findComponents, LatencyProbe, ComponentSampler, stopStragglers, type Component } from './lib/scale-probe.js';
 import { positiveIntOption } from './lib/options.js';
+import { waitForApiServer } from './lib/cluster.js';
+import { say, fixed, verdict, round } from './lib/format.js';
 
 const USAGE = `Usage: node dist/bench/scale.js [--nodes 100] [--replicas 3000] [--ready-timeout 240] [--delete-timeout 180] [--keep-data]`;
 
@@ -48,10 +50,7 @@ function parseOptions(): Options {
   };
 }
 
-const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const secs = (fromMs: number, toMs = performance.now()): number => (toMs - fromMs) / 1000;
-const fixed = (n: number | undefined, digits = 1): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 
 interface DeploymentStatus { replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number }
 
@@ -97,13 +96,7 @@ async function main(): Promise<number> {
   let probe: LatencyProbe | undefined;
   try {
     const upStarted = performance.now();
-    let client: ApiClient | undefined;
-    await waitUntil('the API server to answer /readyz over TLS with the written kubeconfig', async () => {
-      client ??= ApiClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
-      await client.get('/readyz');
-      return true;
-    }, 90_000, up, 200);
-    const api = client!;
+    const api = await waitForApiServer(dataDir, up);
     await waitUntil('every component process', async () => COMPONENTS.every((c) => findComponents(up.pid).has(c)), 30_000, up, 200);
     say(`up: API server ready in ${fixed(secs(upStarted))} s; components: ${[...findComponents(up.pid)].map(([c, pid]) => `${c} ${pid}`).join(', ')}`);
     sampler.start();
@@ -259,8 +252,7 @@ async function main(): Promise<number> {
     say(`  ${verdict(cmPeak !== undefined && cmPeak <= TARGETS.controllerManagerRssMb)}  controller manager ≤ ${TARGETS.controllerManagerRssMb} MB resident: peak ${fixed(cmPeak)} MB`);
     say(`  ${verdict(goneSeconds !== undefined && goneSeconds <= TARGETS.namespaceGoneSeconds)}  namespace empty in ≤ ${TARGETS.namespaceGoneSeconds} s: ${goneSeconds !== undefined ? `${fixed(goneSeconds, 2)} s` : `not within ${o.deleteTimeoutS} s (${lastProgress})`}`);
 
-    const round = (n: number | undefined, d = 1): number | null => (n !== undefined && Number.isFinite(n) ? +n.toFixed(d) : null);
-    const latJson = (s: Summary): object => ({ n: s.n, p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), maxMs: round(s.maxMs) });
+        const latJson = (s: Summary): object => ({ n: s.n, p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), maxMs: round(s.maxMs) });
     const mem = (m: Map<Component, number>): object => Object.fromEntries(COMPONENTS.map((c) => [c, round(m.get(c))]));
     say(JSON.stringify({
       nodes: o.nodes, replicas: o.replicas, cpus: availableParallelism(),
@@ -280,8 +272,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (wasInterrupted()) return 1;
-    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.stderr.write(`\npodium up (${up.describeExit()}), last ${Math.min(40, up.tail.length)} lines of its output:\n${up.tail.slice(-40).join('\n')}\n`);
+    reportBenchFailure(err, up);
     return 1;
   } finally {
     sampler.stop();
@@ -301,10 +292,4 @@ function benchCpuSeconds(since: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

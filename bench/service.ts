@@ -17,10 +17,12 @@ import { parseArgs } from 'node:util';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiClient } from '../controllers/framework/client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted, runBench, reportBenchFailure } from './lib/processes.js';
 import { docker, podContainers } from './lib/docker-floor.js';
 import { load, type LoadResult } from './lib/http-load.js';
 import { positiveIntOption } from './lib/options.js';
+import { waitForApiServer, waitForReadyNode } from './lib/cluster.js';
+import { say, fixed, verdict } from './lib/format.js';
 
 const run = promisify(execFile);
 const USAGE = `Usage: node dist/bench/service.js [--seconds 5] [--rounds 3] [--concurrency 4] [--image podium.local/busybox:1.35]`;
@@ -38,9 +40,6 @@ function parseOptions(): Options {
   return { seconds: int('seconds', values.seconds, 5), rounds: int('rounds', values.rounds, 3), concurrency: int('concurrency', values.concurrency, 4), image: values.image ?? 'podium.local/busybox:1.35' };
 }
 
-const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const fixed = (n: number | undefined, digits = 1): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 function objects(ns: string, image: string, host: string): object[] {
@@ -129,16 +128,9 @@ async function main(): Promise<number> {
   for (const s of [up.proc.stdout, up.proc.stderr]) s?.on('data', (d: string | Buffer) => upLog.write(d));
   let api: ApiClient | undefined;
   try {
-    await waitUntil('the API server', async () => {
-      api ??= ApiClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
-      await api.get('/readyz');
-      return true;
-    }, 90_000, up, 200);
-    const client = api!;
-    await waitUntil('a Ready node', async () => {
-      const nodes = await client.list<{ status?: { conditions?: { type: string; status: string }[] } }>('/api/v1/nodes');
-      return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    }, 120_000, up, 250);
+    const client = await waitForApiServer(dataDir, up);
+    api = client;
+    await waitForReadyNode(client, up);
     await client.create('/api/v1/namespaces', { metadata: { name: ns } });
     await waitUntil(`ServiceAccount ${ns}/default`, async () => client.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`).then(() => true), 60_000, up, 200);
     for (const obj of objects(ns, o.image, host) as { kind: string }[]) await client.create(`/${PATHS[obj.kind].replace('NS', ns)}`, obj);
@@ -189,8 +181,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (wasInterrupted()) return 1;
-    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.stderr.write(`\npodium up (${up.describeExit()}), last ${Math.min(40, up.tail.length)} lines of its output:\n${up.tail.slice(-40).join('\n')}\n`);
+    reportBenchFailure(err, up);
     return 1;
   } finally {
     if (api && up.running) {
@@ -205,10 +196,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

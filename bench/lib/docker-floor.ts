@@ -21,19 +21,25 @@ export interface FloorResult {
   runReturnedMs: Float64Array;
 }
 
+/** One `docker run -d`, timed from `t0` to its id and to the first inspect saying it runs. */
+async function runUntilRunning(image: string, name: string, runId: string, ids: string[], t0: number): Promise<{ returnedMs: number; runningMs: number }> {
+  const id = await docker('run', '-d', '--label', `${FLOOR_LABEL}=${runId}`, '--name', name, image, 'sleep', '3600');
+  ids.push(id);
+  const returnedMs = performance.now() - t0;
+  for (let tries = 0; ; tries++) {
+    if ((await docker('inspect', '-f', '{{.State.Running}}', id)) === 'true') break;
+    if (tries > 500) throw new Error(`docker container ${id} not running after ${tries} inspections`);
+  }
+  return { returnedMs, runningMs: performance.now() - t0 };
+}
+
 export async function measureDockerRunFloor(image: string, count: number, runId: string, ids: string[]): Promise<FloorResult> {
   const runningMs = new Float64Array(count);
   const runReturnedMs = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    const id = await docker('run', '-d', '--label', `${FLOOR_LABEL}=${runId}`, '--name', `podium-bench-floor-${runId}-${i}`, image, 'sleep', '3600');
-    ids.push(id);
-    runReturnedMs[i] = performance.now() - t0;
-    for (let tries = 0; ; tries++) {
-      if ((await docker('inspect', '-f', '{{.State.Running}}', id)) === 'true') break;
-      if (tries > 500) throw new Error(`docker container ${id} not running after ${tries} inspections`);
-    }
-    runningMs[i] = performance.now() - t0;
+    const r = await runUntilRunning(image, `podium-bench-floor-${runId}-${i}`, runId, ids, performance.now());
+    runReturnedMs[i] = r.returnedMs;
+    runningMs[i] = r.runningMs;
   }
   return { runningMs, runReturnedMs };
 }
@@ -47,14 +53,9 @@ export async function measureDockerRunBurstFloor(image: string, count: number, r
   const runReturnedMs = new Float64Array(count);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: count }, async (_, i) => {
-    const id = await docker('run', '-d', '--label', `${FLOOR_LABEL}=${runId}`, '--name', `podium-bench-burst-${runId}-${i}`, image, 'sleep', '3600');
-    ids.push(id);
-    runReturnedMs[i] = performance.now() - t0;
-    for (let tries = 0; ; tries++) {
-      if ((await docker('inspect', '-f', '{{.State.Running}}', id)) === 'true') break;
-      if (tries > 500) throw new Error(`docker container ${id} not running after ${tries} inspections`);
-    }
-    runningMs[i] = performance.now() - t0;
+    const r = await runUntilRunning(image, `podium-bench-burst-${runId}-${i}`, runId, ids, t0);
+    runReturnedMs[i] = r.returnedMs;
+    runningMs[i] = r.runningMs;
   }));
   return { runningMs, runReturnedMs };
 }

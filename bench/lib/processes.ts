@@ -184,3 +184,23 @@ export async function startRedis(dir: string, persistence: RedisPersistence): Pr
   await waitUntil(`redis-server on port ${port}`, () => redisPing(port), 15_000, child);
   return { child, port, url: `redis://127.0.0.1:${port}` };
 }
+
+/**
+ * Runs a bench's main and exits with its code; a main that throws (rather than returning 1
+ * after reporting) still gets its children cleaned up.
+ */
+export function runBench(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+      void cleanupAll().finally(() => process.exit(1));
+    },
+  );
+}
+
+/** The failure report of a bench: the error, then the last lines of the child it ran. */
+export function reportBenchFailure(err: unknown, child?: Child): void {
+  process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
+  if (child) process.stderr.write(`\n${child.name} (${child.describeExit()}), last ${Math.min(40, child.tail.length)} lines of its output:\n${child.tail.slice(-40).join('\n')}\n`);
+}

@@ -16,18 +16,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ClusterDnsServer } from '../../node-agent/dns/server.js';
 import { podResolvConf } from '../../node-agent/dns/resolv-conf.js';
 import type { DnsState } from '../../node-agent/dns/records.js';
-import type { ObjectStore } from '../../node-agent/network/types.js';
+import { MemoryStore } from '../support/memory-store.js';
 
-class MemStore<T extends { metadata?: { name?: string; namespace?: string } }> implements ObjectStore<T> {
-  constructor(readonly items: T[] = []) {}
-  list(namespace?: string): T[] {
-    return namespace === undefined ? this.items : this.items.filter((o) => o.metadata?.namespace === namespace);
-  }
-  get(key: string): T | undefined {
-    return this.items.find((o) => `${o.metadata?.namespace}/${o.metadata?.name}` === key);
-  }
-  on(): void {}
-}
 
 const NS = 'shop';
 const svc = (name: string, spec: Service['spec']): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec });
@@ -41,15 +31,15 @@ const slice = (service: string, ips: string[], port: number, portName = 'http'):
 });
 
 const bigIPs = Array.from({ length: 80 }, (_, i) => `10.244.${Math.floor(i / 200) + 5}.${(i % 200) + 1}`);
-const services = new MemStore<Service>([
+const services = new MemoryStore<Service>([
   svc('web', { clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }),
   svc('web-headless', { clusterIP: 'None', ports: [{ name: 'http', port: 8080 }] }),
   svc('big', { clusterIP: 'None', ports: [{ name: 'http', port: 8080 }] }),
   svc('alias', { type: 'ExternalName', externalName: 'web.shop.svc.cluster.local' }),
   svc('outside', { type: 'ExternalName', externalName: 'example.com' }),
 ]);
-const endpointSlices = new MemStore<EndpointSlice>([slice('web-headless', ['10.244.1.5', '10.244.1.6'], 8080), slice('big', bigIPs, 8080)]);
-const state: DnsState = { services, endpointSlices, pods: new MemStore<Pod>() };
+const endpointSlices = new MemoryStore<EndpointSlice>([slice('web-headless', ['10.244.1.5', '10.244.1.6'], 8080), slice('big', bigIPs, 8080)]);
+const state: DnsState = { services, endpointSlices, pods: new MemoryStore<Pod>() };
 
 let nextId = 1;
 function query(name: string, type: RecordType, edns = false): Buffer {
@@ -224,14 +214,16 @@ describe('cluster DNS server on sockets', () => {
   });
 
   test('store changes show on the next query', async () => {
-    endpointSlices.items.push(slice('late', ['10.244.7.7'], 80));
-    services.items.push(svc('late', { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] }));
+    const lateSlice = slice('late', ['10.244.7.7'], 80);
+    const lateService = svc('late', { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] });
+    endpointSlices.set(lateSlice);
+    services.set(lateService);
     try {
       const res = await udp(port, 'late.shop.svc.cluster.local', 'A');
       expect(res.answers?.map((a) => ('data' in a ? a.data : ''))).toEqual(['10.244.7.7']);
     } finally {
-      services.items.pop();
-      endpointSlices.items.pop();
+      services.remove(lateService);
+      endpointSlices.remove(lateSlice);
     }
     expect((await udp(port, 'late.shop.svc.cluster.local', 'A')).rcode).toBe('NXDOMAIN');
   });

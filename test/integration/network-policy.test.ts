@@ -11,8 +11,9 @@ import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import { Iptables } from '../../node-agent/iptables/iptables.js';
 import { NetworkPolicyEnforcer } from '../../node-agent/network-policy/network-policy.js';
-import type { NodeNetworkConfig, ObjectStore } from '../../node-agent/network/types.js';
+import type { NodeNetworkConfig } from '../../node-agent/network/types.js';
 import { until } from '../support/wait.js';
+import { MemoryStore } from '../support/memory-store.js';
 
 const run = promisify(execFile);
 const IMAGE = 'podium.local/busybox:1.35';
@@ -25,33 +26,6 @@ const NS = 'default';
 const docker = new Docker();
 const iptables = new Iptables();
 
-class MemoryStore<T extends { metadata?: { name?: string; namespace?: string } }> implements ObjectStore<T> {
-  private readonly items = new Map<string, T>();
-  private readonly handlers: Record<'add' | 'update' | 'delete', ((obj: T, old?: T) => void)[]> = { add: [], update: [], delete: [] };
-  private key(o: T): string {
-    return o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata?.name ?? '');
-  }
-  list(namespace?: string): T[] {
-    return [...this.items.values()].filter((o) => namespace === undefined || o.metadata?.namespace === namespace);
-  }
-  get(key: string): T | undefined {
-    return this.items.get(key);
-  }
-  on(event: 'add' | 'update' | 'delete', fn: (obj: T, old?: T) => void): void {
-    this.handlers[event].push(fn);
-  }
-  set(o: T): void {
-    const old = this.items.get(this.key(o));
-    this.items.set(this.key(o), o);
-    for (const fn of this.handlers[old ? 'update' : 'add']) fn(o, old);
-  }
-  remove(o: T): void {
-    const old = this.items.get(this.key(o));
-    if (!old) return;
-    this.items.delete(this.key(o));
-    for (const fn of this.handlers.delete) fn(old);
-  }
-}
 
 const state = {
   networkPolicies: new MemoryStore<NetworkPolicy>(),

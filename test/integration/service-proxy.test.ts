@@ -11,10 +11,11 @@ import Docker from 'dockerode';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { Iptables } from '../../node-agent/iptables/iptables.js';
-import type { NodeNetworkConfig, ObjectStore } from '../../node-agent/network/types.js';
+import type { NodeNetworkConfig } from '../../node-agent/network/types.js';
 import { computeProxyRules, isProxyChain } from '../../node-agent/proxy/iptables-rules.js';
 import { enableHairpin, ServiceProxy, type SyncResult } from '../../node-agent/proxy/service-proxy.js';
 import { until } from '../support/wait.js';
+import { MemoryStore } from '../support/memory-store.js';
 
 const run = promisify(execFile);
 const IMAGE = 'podium.local/busybox:1.35';
@@ -28,37 +29,14 @@ const NODE_PORT = randomInt(31000, 32700);
 const docker = new Docker();
 const iptables = new Iptables();
 
-class MemStore<T extends { metadata?: { name?: string; namespace?: string } }> implements ObjectStore<T> {
-  private readonly items = new Map<string, T>();
-  private readonly handlers: Record<string, Array<(o: T, old?: T) => void>> = { add: [], update: [], delete: [] };
-  private key = (o: T) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-  list(namespace?: string): T[] {
-    return [...this.items.values()].filter((o) => !namespace || o.metadata?.namespace === namespace);
-  }
-  get(key: string): T | undefined {
-    return this.items.get(key);
-  }
-  on(event: 'add' | 'update' | 'delete', fn: (obj: T, old?: T) => void): void {
-    this.handlers[event].push(fn);
-  }
-  set(o: T): void {
-    const old = this.items.get(this.key(o));
-    this.items.set(this.key(o), o);
-    for (const fn of this.handlers[old ? 'update' : 'add']) fn(o, old);
-  }
-  delete(o: T): void {
-    if (!this.items.delete(this.key(o))) return;
-    for (const fn of this.handlers.delete) fn(o);
-  }
-}
 
 let subnetBase = '';
 let bridge = '';
 let networkId = '';
 const ids: Record<string, string> = {};
 const ips: Record<string, string> = {};
-const services = new MemStore<Service>();
-const slices = new MemStore<EndpointSlice>();
+const services = new MemoryStore<Service>();
+const slices = new MemoryStore<EndpointSlice>();
 let config: NodeNetworkConfig;
 let proxy: ServiceProxy;
 const syncs: SyncResult[] = [];
@@ -231,8 +209,8 @@ describe('ServiceProxy on real iptables and Docker', () => {
       expect(await wget('be-a', `http://${ip2}/`)).toEqual({ ok: true, text: 'be-a' });
     } finally {
       await timedChange(() => {
-        services.delete(svc('self', ip2));
-        slices.delete(slice('self', []));
+        services.remove(svc('self', ip2));
+        slices.remove(slice('self', []));
       });
     }
   });
@@ -248,8 +226,8 @@ describe('ServiceProxy on real iptables and Docker', () => {
       const withOther = await natChains();
       expect(withOther.filter((c) => c.startsWith(`${PREFIX}SEP-`))).toHaveLength(3);
       await timedChange(() => {
-        services.delete(svc('other', ''));
-        slices.delete(slice('other', []));
+        services.remove(svc('other', ''));
+        slices.remove(slice('other', []));
       });
       const after = await natChains();
       expect(after.filter((c) => c.startsWith(`${PREFIX}SVC-`))).toHaveLength(1);

@@ -5,18 +5,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Answer, SrvAnswer } from 'dns-packet';
 import { answerQuestion, type DnsState } from '../../node-agent/dns/records.js';
 import { parseResolvConf, podResolvConf } from '../../node-agent/dns/resolv-conf.js';
-import type { ObjectStore } from '../../node-agent/network/types.js';
+import { MemoryStore } from '../support/memory-store.js';
 
-class MemStore<T extends { metadata?: { name?: string; namespace?: string } }> implements ObjectStore<T> {
-  constructor(private readonly items: T[] = []) {}
-  list(namespace?: string): T[] {
-    return namespace === undefined ? this.items : this.items.filter((o) => o.metadata?.namespace === namespace);
-  }
-  get(key: string): T | undefined {
-    return this.items.find((o) => `${o.metadata?.namespace}/${o.metadata?.name}` === key || o.metadata?.name === key);
-  }
-  on(): void {}
-}
 
 const NS = 'shop';
 
@@ -53,7 +43,7 @@ const slices = [
   slice('other', [{ ip: '10.244.9.9' }], [{ name: 'http', port: 1 }]),
 ];
 const pods: Pod[] = [{ metadata: { name: 'p', namespace: 'podsonly' } }];
-const state: DnsState = { services: new MemStore(services), endpointSlices: new MemStore(slices), pods: new MemStore(pods) };
+const state: DnsState = { services: new MemoryStore(services), endpointSlices: new MemoryStore(slices), pods: new MemoryStore(pods) };
 
 const q = (name: string, type: string) => answerQuestion(state, { name, type });
 const data = (answers: Answer[] | undefined) => (answers ?? []).map((a) => ('data' in a ? a.data : undefined));

@@ -5,7 +5,7 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { resolveBackend } from '../../node-agent/ingress/proxy.js';
 import { buildRouteTable, classSelection, isOurIngress, matchRoute, tlsSecretFor } from '../../node-agent/ingress/routing.js';
-import type { ObjectStore } from '../../node-agent/network/types.js';
+import { MemoryStore } from '../support/memory-store.js';
 
 const CONTROLLER = 'podium.io/ingress-controller';
 
@@ -198,17 +198,9 @@ describe('default backend and merging', () => {
   });
 });
 
-function store<T extends { metadata?: { name?: string; namespace?: string } }>(items: T[]): ObjectStore<T> {
-  const key = (o: T) => `${o.metadata?.namespace}/${o.metadata?.name}`;
-  return {
-    list: (ns?: string) => items.filter((o) => ns === undefined || o.metadata?.namespace === ns),
-    get: (k: string) => items.find((o) => key(o) === k),
-    on: () => {},
-  };
-}
 
 describe('resolving a Service backend to endpoints', () => {
-  const services = store<Service>([
+  const services = new MemoryStore<Service>([
     { metadata: { name: 'web', namespace: 'shop' }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80 }, { name: 'admin', port: 9000 }] } },
     { metadata: { name: 'single', namespace: 'shop' }, spec: { ports: [{ port: 8080 }] } },
     { metadata: { name: 'ext', namespace: 'shop' }, spec: { type: 'ExternalName', externalName: 'example.com' } },
@@ -219,7 +211,7 @@ describe('resolving a Service backend to endpoints', () => {
     ports,
     endpoints,
   });
-  const endpointSlices = store<EndpointSlice>([
+  const endpointSlices = new MemoryStore<EndpointSlice>([
     slice('web-1', 'web', [{ name: 'http', port: 8080 }, { name: 'admin', port: 9090 }], [
       { addresses: ['10.244.0.5'], conditions: { ready: true } },
       { addresses: ['10.244.0.6'], conditions: { ready: false } },
@@ -243,7 +235,7 @@ describe('resolving a Service backend to endpoints', () => {
     expect(resolveBackend({ services, endpointSlices }, target('web', { number: 81 })).ok).toBe(false);
     expect(resolveBackend({ services, endpointSlices }, target('web', { name: 'grpc' })).ok).toBe(false);
     expect(resolveBackend({ services, endpointSlices }, target('ext', { number: 80 })).ok).toBe(false);
-    const empty = store<EndpointSlice>([]);
+    const empty = new MemoryStore<EndpointSlice>([]);
     expect(resolveBackend({ services, endpointSlices: empty }, target('single', { number: 8080 })).ok).toBe(false);
   });
 });
