@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import { ensurePki, loadCertificateAuthority, pkiFiles, type CertificateAuthority } from '../../server/pki.js';
-import { certificateTTL, needsSigning, signRequest, validateClientUsages } from '../../controllers/csr-signing.js';
+import { needsSigning } from '../../controllers/csr-signing.js';
+import { certificateTTL, signRequest, validateClientUsages } from '../../controllers/csr-signer.js';
 import { generateRequest } from '../support/csr.js';
 
 const HOUR = 3600_000;
