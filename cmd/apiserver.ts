@@ -17,6 +17,7 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
     port: f.port,
     bindAddress: f.bindAddress,
     advertiseAddress: f.advertiseAddress,
+    defaultIngressClass: f.defaultIngressClass,
     redisUrl: f.redisUrl,
     ...tls,
     dataDir: f.dataDir,

@@ -31,6 +31,8 @@ export interface ApiServerFlags {
   bindAddress: string;
   /** The address pods reach this API server at: the default/kubernetes endpoints. */
   advertiseAddress?: string;
+  /** An IngressClass (of the node agents' ingress controller) created at start as the cluster default. */
+  defaultIngressClass?: string;
   redisUrl: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -186,6 +188,7 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     port: str,
     'bind-address': str,
     'advertise-address': str,
+    'default-ingress-class': str,
     'tls-cert-file': str,
     'tls-private-key-file': str,
     'client-ca-file': str,
@@ -211,6 +214,7 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     port: intFlag('port', f.port, 6443, 0, 65535),
     bindAddress: f['bind-address'] ?? '127.0.0.1',
     advertiseAddress: ipv4Flag('advertise-address', f['advertise-address']),
+    defaultIngressClass: f['default-ingress-class'],
     tlsCertFile: abs(f['tls-cert-file']),
     tlsKeyFile: abs(f['tls-private-key-file']),
     clientCaFile: abs(f['client-ca-file']),

@@ -88,7 +88,7 @@ export async function runUp(f: UpFlags): Promise<number> {
         '--bind-address', '127.0.0.1',
         // Pods reach the API server through default/kubernetes: its endpoint is the Docker node's
         // bridge address (the pod subnet's first host), where the agent relays to 127.0.0.1.
-        ...(f.runtime === 'docker' ? ['--advertise-address', DOCKER_NODE_ADDRESS] : []),
+        ...(f.runtime === 'docker' ? ['--advertise-address', DOCKER_NODE_ADDRESS, '--default-ingress-class', 'podium'] : []),
         '--data-dir', dataDir,
         '--tls-cert-file', pki.files.servingCert,
         '--tls-private-key-file', pki.files.servingKey,

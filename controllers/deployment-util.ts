@@ -107,6 +107,17 @@ export function maxRevision(rss: ReplicaSet[]): number {
   return rss.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
 }
 
+/** A revision annotation as an int64 (BigInt: revisions may exceed 2^53, as upstream's ParseInt). */
+export function revisionBig(obj: { metadata?: { annotations?: Record<string, string> } } | undefined): bigint {
+  const v = obj?.metadata?.annotations?.[REVISION] ?? '0';
+  return /^-?\d+$/.test(v) ? BigInt(v) : 0n;
+}
+
+/** The revision a new ReplicaSet gets: one past the highest of `rss` (MaxRevision + 1), exactly. */
+export function nextRevision(rss: ReplicaSet[]): bigint {
+  return rss.reduce((m, rs) => { const r = revisionBig(rs); return r > m ? r : m; }, 0n) + 1n;
+}
+
 /** An int-or-percent against `total`, rounding as asked (GetScaledValueFromIntOrPercent). */
 export function scaledValue(v: number | string | undefined, total: number, roundUp: boolean, fallback: string): number {
   const val = v ?? fallback;
@@ -158,7 +169,7 @@ export function setReplicasAnnotations(rs: RS, desired: number, max: number): bo
 }
 
 /** SetNewReplicaSetAnnotations; true when the ReplicaSet's annotations changed. */
-export function setNewReplicaSetAnnotations(d: Deployment, rs: RS, newRevision: number, exists: boolean): boolean {
+export function setNewReplicaSetAnnotations(d: Deployment, rs: RS, newRevision: number | bigint, exists: boolean): boolean {
   const a = ((rs.metadata ??= {}).annotations ??= {});
   let changed = false;
   for (const [k, v] of Object.entries(d.metadata?.annotations ?? {})) {
@@ -167,9 +178,9 @@ export function setNewReplicaSetAnnotations(d: Deployment, rs: RS, newRevision: 
     changed = true;
   }
   const oldRevision = a[REVISION];
-  const oldInt = oldRevision === undefined ? 0 : Number(oldRevision);
-  if (!Number.isInteger(oldInt)) return changed;
-  if (oldInt < newRevision) {
+  if (oldRevision !== undefined && !/^-?\d+$/.test(oldRevision)) return changed;
+  const oldInt = oldRevision === undefined ? 0n : BigInt(oldRevision);
+  if (oldInt < BigInt(newRevision)) {
     a[REVISION] = String(newRevision);
     changed = true;
     // A template brought back (rollout undo) remembers the revisions it had before.

@@ -15,8 +15,8 @@ import { controllerRef, newControllerRef } from './controller-utils.js';
 import { isScalingEvent, newRSNewReplicas, reconcileNewReplicaSet, reconcileOldReplicaSets, scalePlan, type ScaleOp } from './deployment-rolling.js';
 import {
   byCreation, calculateStatus, canonical, computeHash, deploymentComplete, deploymentProgressing, deploymentTimedOut, desiredReplicasAnnotation,
-  equalIgnoreHash, filterActive, findNewReplicaSet, findOldReplicaSets, getCondition, hasProgressDeadline, maxRevision, maxSurge, newCondition,
-  POD_TEMPLATE_HASH, removeCondition, replicas, revisionOf, REVISION, setCondition, setNewReplicaSetAnnotations, setReplicasAnnotations, type RS,
+  equalIgnoreHash, filterActive, findNewReplicaSet, findOldReplicaSets, getCondition, hasProgressDeadline, maxSurge, nextRevision, revisionBig, newCondition,
+  POD_TEMPLATE_HASH, removeCondition, replicas, REVISION, setCondition, setNewReplicaSetAnnotations, setReplicasAnnotations, type RS,
 } from './deployment-util.js';
 
 type D = Mutable<Deployment>;
@@ -201,7 +201,7 @@ class DeploymentSync {
   private async getAllReplicaSets(create: boolean): Promise<{ newRS?: RS; oldRSs: RS[] }> {
     const existing = findNewReplicaSet(this.d, this.rsList);
     const oldRSs = findOldReplicaSets(this.rsList, existing);
-    const newRevision = maxRevision(oldRSs) + 1;
+    const newRevision = nextRevision(oldRSs);
     if (existing) {
       const changed = setNewReplicaSetAnnotations(this.d, existing, newRevision, true);
       const minReady = this.d.spec?.minReadySeconds ?? 0;
@@ -209,7 +209,7 @@ class DeploymentSync {
         existing.spec!.minReadySeconds = minReady;
         Object.assign(existing, rsKind(await this.ctx.client.update<RS>(`${this.rsPath}/${existing.metadata?.name}`, existing)));
       }
-      await this.setDeploymentRevision(revisionOf(existing));
+      await this.setDeploymentRevision(revisionBig(existing));
       if (hasProgressDeadline(this.d) && !getCondition(this.d.status, 'Progressing')) {
         const status = (this.d.status ??= {});
         setCondition(status, newCondition('Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${existing.metadata?.name}"`));
@@ -221,7 +221,7 @@ class DeploymentSync {
     return { newRS: await this.createNewReplicaSet(oldRSs, newRevision), oldRSs };
   }
 
-  private async createNewReplicaSet(oldRSs: RS[], newRevision: number): Promise<RS> {
+  private async createNewReplicaSet(oldRSs: RS[], newRevision: bigint): Promise<RS> {
     const d = this.d;
     const hash = computeHash(d.spec?.template, d.status?.collisionCount);
     const template = structuredClone(d.spec!.template) as Mutable<PodTemplateSpec>;
@@ -268,7 +268,7 @@ class DeploymentSync {
    * SetDeploymentRevision plus the status write that carries it: as upstream, the annotation
    * goes through the status subresource so it does not bump the deployment's generation.
    */
-  private async setDeploymentRevision(revision: number): Promise<void> {
+  private async setDeploymentRevision(revision: bigint): Promise<void> {
     const annotations = ((this.d.metadata ??= {}).annotations ??= {});
     if (annotations[REVISION] === String(revision)) return;
     annotations[REVISION] = String(revision);
@@ -326,7 +326,7 @@ class DeploymentSync {
     const limit = this.d.spec?.revisionHistoryLimit ?? 10;
     const cleanable = oldRSs
       .filter((rs) => replicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata?.deletionTimestamp)
-      .sort((a, b) => revisionOf(a) - revisionOf(b) || byCreation(a, b));
+      .sort((a, b) => { const ra = revisionBig(a), rb = revisionBig(b); return ra < rb ? -1 : ra > rb ? 1 : byCreation(a, b); });
     const diff = cleanable.length - limit;
     for (const rs of cleanable.slice(0, Math.max(0, diff))) {
       try {

@@ -39,6 +39,7 @@ export interface ApiServerOptions extends SecurityOptions {
   bindAddress: string;
   /** Written as the default/kubernetes endpoints, so pods reach this server. */
   advertiseAddress?: string;
+  defaultIngressClass?: string;
   redisUrl: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -63,7 +64,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
 
   await waitForRedis(redis);
   await cacher.start();
-  await bootstrap(registry, services.kubernetesServiceIP, opts.port, opts.advertiseAddress);
+  await bootstrap(registry, { kubernetesServiceIP: services.kubernetesServiceIP, apiPort: opts.port, advertiseAddress: opts.advertiseAddress, defaultIngressClass: opts.defaultIngressClass });
   await reconcileBootstrapPolicy(registry);
 
   const sockets = new Set<Socket>();

@@ -5,6 +5,9 @@ import { StatusError } from '../apimachinery/errors.js';
 import { logger } from '../apimachinery/log.js';
 
 const log = logger('bootstrap');
+/** spec.controller of the node agents' ingress controller (node-agent/ingress/). */
+export const INGRESS_CONTROLLER = 'podium.io/ingress-controller';
+const DEFAULT_INGRESS_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 async function ensure(fn: () => Promise<unknown>): Promise<void> {
@@ -15,7 +18,20 @@ async function ensure(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export async function bootstrap(registry: Registry, kubernetesServiceIP: string, apiPort: number, advertiseAddress?: string): Promise<void> {
+export interface BootstrapOptions {
+  kubernetesServiceIP: string;
+  apiPort: number;
+  /** Written as the default/kubernetes Endpoints and EndpointSlice. */
+  advertiseAddress?: string;
+  /**
+   * The built-in ingress controller's IngressClass, created as the cluster default (k3s ships
+   * its ingress controller's class the same way), so it exists as soon as the API server is ready.
+   */
+  defaultIngressClass?: string;
+}
+
+export async function bootstrap(registry: Registry, o: BootstrapOptions): Promise<void> {
+  const { kubernetesServiceIP, apiPort, advertiseAddress } = o;
   const namespaces = registry.store('', 'namespaces');
   for (const name of SYSTEM_NAMESPACES) {
     const exists = (await namespaces.fresh()).get(name);
@@ -29,6 +45,15 @@ export async function bootstrap(registry: Registry, kubernetesServiceIP: string,
     }, { dryRun: false }));
   }
   if (advertiseAddress) await reconcileKubernetesEndpoints(registry, advertiseAddress, apiPort);
+  if (o.defaultIngressClass) {
+    const classes = registry.store('networking.k8s.io', 'ingressclasses');
+    if (!(await classes.fresh()).get(o.defaultIngressClass)) {
+      await ensure(() => classes.create('', {
+        metadata: { name: o.defaultIngressClass, annotations: { [DEFAULT_INGRESS_CLASS_ANNOTATION]: 'true' } },
+        spec: { controller: INGRESS_CONTROLLER },
+      }, { dryRun: false }));
+    }
+  }
   log.v(1, 'bootstrap objects present');
 }
 

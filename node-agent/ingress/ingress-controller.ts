@@ -6,6 +6,7 @@ import { ApiClient, isAlreadyExists, isNotFound } from '../../controllers/framew
 import type { ClusterState } from '../network/types.js';
 import { IngressProxy } from './proxy.js';
 import { buildRouteTable, classSelection, DEFAULT_CLASS_ANNOTATION, isOurIngress, type ClassSelection } from './routing.js';
+import { INGRESS_CONTROLLER } from '../../server/bootstrap.js';
 
 const log = logger('ingress-controller');
 
@@ -49,7 +50,7 @@ export class IngressController {
     private readonly options: IngressControllerOptions,
   ) {
     this.className = options.className ?? 'podium';
-    this.controllerName = options.controllerName ?? 'podium.io/ingress-controller';
+    this.controllerName = options.controllerName ?? INGRESS_CONTROLLER;
     this.proxy = new IngressProxy(state, { port: options.port, bindAddress: options.bindAddress, httpsPort: options.httpsPort });
     this.selection = classSelection(this.className, this.controllerName, []);
     // Handlers are registered once; they do nothing until start() and after stop().
@@ -82,7 +83,14 @@ export class IngressController {
     await this.ensureIngressClass();
     this.running = true;
     this.rebuild();
-    const addr = await this.proxy.start();
+    let addr: { port: number; httpsPort?: number };
+    try {
+      addr = await this.proxy.start();
+    } catch (err) {
+      // Nothing is served (the port is taken): no Ingress may claim an address.
+      this.running = false;
+      throw err;
+    }
     for (const i of this.state.ingresses.list()) this.enqueue(keyOf(i));
     return addr;
   }

@@ -51,32 +51,34 @@ export async function startNodeNetwork(o: NodeNetworkOptions): Promise<NodeNetwo
   // a restarted agent's pods are using.
   await Promise.all(Object.values(informers).map((i) => i.start(abort.signal)));
 
-  const proxy = new ServiceProxy(state, o.config);
-  await proxy.start();
-  const policy = new NetworkPolicyEnforcer(state, o.config);
-  await policy.start();
-  const dns = new ClusterDnsServer(state, { address: o.config.nodeIP, port: 53, clusterDomain: o.config.clusterDomain });
-  await dns.start();
-  const relay = await startApiRelay(conn.server, o.config.nodeIP);
-  let ingress: IngressController | undefined;
-  if (o.ingressPort !== undefined) {
-    ingress = new IngressController(client, state, { port: o.ingressPort, statusAddress: o.config.nodeIP });
+  // A part that cannot start (no iptables, port 53 or the ingress port taken) is logged and left
+  // out: the node still runs its pods.
+  const started = async <T extends { stop(): unknown }>(part: string, make: () => T, start: (p: T) => Promise<unknown>): Promise<T | undefined> => {
+    const p = make();
     try {
-      await ingress.start();
+      await start(p);
+      return p;
     } catch (err) {
-      // A taken port 80 must not cost the node its pods: the node runs without an ingress controller.
-      log.error('ingress controller not started', { port: o.ingressPort, error: (err as Error).message });
-      ingress = undefined;
+      log.error(`${part} not started`, { error: (err as Error).message });
+      return undefined;
     }
-  }
+  };
+  const proxy = await started('service proxy', () => new ServiceProxy(state, o.config), (p) => p.start());
+  const policy = await started('network policy', () => new NetworkPolicyEnforcer(state, o.config), (p) => p.start());
+  const dns = await started('cluster DNS', () => new ClusterDnsServer(state, { address: o.config.nodeIP, port: 53, clusterDomain: o.config.clusterDomain }), (p) => p.start());
+  const ingressPort = o.ingressPort;
+  const ingress = ingressPort === undefined
+    ? undefined
+    : await started(`ingress controller on port ${ingressPort}`, () => new IngressController(client, state, { port: ingressPort, statusAddress: o.config.nodeIP }), (p) => p.start());
+  const relay = await startApiRelay(conn.server, o.config.nodeIP);
   log.info('node networking running', { nodeIP: o.config.nodeIP, bridge: o.config.bridge, ingressPort: ingress ? o.ingressPort : undefined });
   return {
     async stop() {
       abort.abort();
       // Rules stay in place, so pods keep their Services while the agent restarts.
-      policy.stop();
-      await proxy.stop();
-      await dns.stop();
+      policy?.stop();
+      await proxy?.stop();
+      await dns?.stop();
       await ingress?.stop();
       relay?.close();
     },

@@ -8,11 +8,14 @@ import { Readable, Writable, type Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { RemoteCommandParams, RemoteCommandSession } from './remotecommand.js';
 import { TerminalSizeQueue } from './resize.js';
-import { statusForResult, type RemoteCommandResult } from './status.js';
+import { statusForResult, textForResult, type RemoteCommandResult } from './status.js';
 import { endWritable } from './end-writable.js';
 import { acceptWebSocketUpgrade } from './upgrade.js';
 
-export const WS_REMOTECOMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+// v3, v2 and channel.k8s.io (v1): the same framing with a plain-text error stream that stays
+// empty on success (what the kubelet answers clients such as upstream's e2e websocket test).
+export const WS_REMOTECOMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'] as const;
+const LEGACY_TEXT_ERRORS = new Set(['v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io']);
 
 const STDIN = 0, STDOUT = 1, STDERR = 2, ERROR = 3, RESIZE = 4, CLOSE = 255;
 
@@ -83,8 +86,10 @@ export async function serveWebSocketRemoteCommand(
     void (async () => {
       await Promise.all([stdout, stderr].map((w) => w && endWritable(w)));
       if (ws.readyState === ws.OPEN) {
-        const status = Buffer.from(JSON.stringify(statusForResult(result)));
-        await new Promise<void>((resolve) => ws.send(Buffer.concat([Buffer.of(ERROR), status]), { binary: true }, () => resolve()));
+        const status = Buffer.from(LEGACY_TEXT_ERRORS.has(protocol) ? textForResult(result) : JSON.stringify(statusForResult(result)));
+        if (status.length > 0) {
+          await new Promise<void>((resolve) => ws.send(Buffer.concat([Buffer.of(ERROR), status]), { binary: true }, () => resolve()));
+        }
         ws.close(1000);
       }
       resize.close();

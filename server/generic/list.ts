@@ -9,7 +9,7 @@ import { decodeContinue, encodeContinue, continueTooOld } from '../http/continue
 import { entryJson } from '../storage/watch-cache.js';
 
 export interface ListItem { object: KubeObject; json?: string }
-export interface ListResult { items: ListItem[]; resourceVersion: string; continue?: string }
+export interface ListResult { items: ListItem[]; resourceVersion: string; continue?: string; remainingItemCount?: number }
 
 function parseRev(v: string, what: string): number {
   if (!/^\d+$/.test(v)) throw badRequest(`invalid ${what} "${v}"`);
@@ -57,16 +57,26 @@ export async function list(store: Store, namespace: string, opts: ListOptions): 
   const items: ListItem[] = [];
   let lastKey = '';
   let more = false;
-  for (const [key, stored, json] of source) {
+  let remaining: number | undefined;
+  const iter = source[Symbol.iterator]();
+  for (let n = iter.next(); !n.done; n = iter.next()) {
+    const [key, stored, json] = n.value;
     if (start && key < start) continue;
     const obj = converts ? store.out(stored) : stored;
     if (!pred.empty && !pred.matches(obj)) continue;
     if (items.length >= limit) {
       more = true;
+      // Upstream reports how many items follow, unless a selector makes that unknowable.
+      if (pred.empty) {
+        remaining = 1;
+        for (let m = iter.next(); !m.done; m = iter.next()) if (!start || m.value[0] >= start) remaining++;
+      }
       break;
     }
     items.push({ object: obj, json });
     lastKey = key;
   }
-  return { items, resourceVersion: String(snapshotRev), continue: more ? encodeContinue(snapshotRev, lastKey) : undefined };
+  const result: ListResult = { items, resourceVersion: String(snapshotRev), continue: more ? encodeContinue(snapshotRev, lastKey) : undefined };
+  if (more && remaining !== undefined) result.remainingItemCount = remaining;
+  return result;
 }

@@ -173,7 +173,9 @@ export class Store {
         : await this.redis.write(this.type, 'update', key, expected, JSON.stringify(stored));
       if (result.status === 'ok') return this.out(stamp(stored, result.rev));
       if (result.status === 'missing') throw notFound(this.gr, name);
-      if (wantedRev || attempt >= MAX_CONFLICT_RETRIES) throw conflict(this.gr, name, OBJECT_MODIFIED);
+      // A lost compare-and-swap is retried on the fresh object, as upstream's GuaranteedUpdate: a
+      // client-named resourceVersion is re-checked against it above (409 if it moved on).
+      if (attempt >= MAX_CONFLICT_RETRIES) throw conflict(this.gr, name, OBJECT_MODIFIED);
       const fromRedis = await this.redis.read(this.type, key);
       current = fromRedis ? stamp(JSON.parse(fromRedis.json) as KubeObject, fromRedis.rev) : undefined;
     }
@@ -277,7 +279,8 @@ export class Store {
         result = await this.redis.write(this.type, 'delete', key, expected, JSON.stringify(this.toStorage(old)));
         if (result.status === 'ok') {
           await this.afterWrite(req, 'stored');
-          return { object: this.out(stamp(this.toStorage(old), result.rev)), deleted: true };
+          // A copy: `old` may be the watch cache's own object (shared with its event ring).
+          return { object: this.out(stamp(structuredClone(this.toStorage(old)), result.rev)), deleted: true };
         }
       }
       if (result.status === 'missing') throw notFound(this.gr, name);

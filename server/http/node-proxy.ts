@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { badRequest, serviceUnavailable, StatusError } from '../../apimachinery/errors.js';
 import type { Registry } from '../generic/registry.js';
@@ -102,6 +103,46 @@ export class NodeProxy {
       // The client going away ends the agent's follow too.
       res.on('close', () => out.destroy());
       out.end();
+    });
+  }
+
+  /**
+   * pods/log over a WebSocket (upstream's apiserver streams any streaming GET so, through
+   * wsstream.Reader): protocols binary.k8s.io (the default, also with no subprotocol) and
+   * base64.binary.k8s.io; each chunk of the log is one message, the server closes at the end.
+   */
+  async logWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): Promise<void> {
+    const offered = (req.headersDistinct['sec-websocket-protocol'] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    const protocol = offered.length === 0 ? '' : ['binary.k8s.io', 'base64.binary.k8s.io'].find((p) => offered.includes(p));
+    if (protocol === undefined) throw badRequest(`unable to upgrade: no supported WebSocket subprotocol in ${JSON.stringify(offered)}`);
+    const t = await this.target(namespace, podName, 'log', query);
+    const agentRes = await new Promise<IncomingMessage>((resolve, reject) => {
+      const out = httpsRequest({ host: t.host, port: t.port, path: t.path, method: 'GET', ...this.tls, agent: false }, (r) => {
+        const code = r.statusCode ?? 502;
+        if (code < 300) return resolve(r);
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (text += d));
+        r.on('end', () => reject(agentError(code, text.trim())));
+      });
+      out.on('error', (err) => reject(serviceUnavailable(`error talking to the node agent: ${err.message}`)));
+      socket.once('close', () => out.destroy());
+      out.end();
+    });
+    delete req.headers['sec-websocket-protocol'];
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+    if (protocol) wss.on('headers', (headers) => { headers.push(`Sec-WebSocket-Protocol: ${protocol}`); });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const base64 = protocol === 'base64.binary.k8s.io';
+      agentRes.on('data', (chunk: Buffer) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (base64) ws.send(chunk.toString('base64'));
+        else ws.send(chunk, { binary: true });
+      });
+      agentRes.on('end', () => ws.close(1000));
+      agentRes.on('error', () => ws.close(1011));
+      ws.on('error', () => agentRes.destroy());
+      ws.on('close', () => agentRes.destroy());
     });
   }
 

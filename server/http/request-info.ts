@@ -7,6 +7,8 @@ export interface ResourceRequest {
   name: string;
   subresource: string;
   verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'connect';
+  /** For pods/proxy and services/proxy: the path after `proxy` (without its leading slash). */
+  proxyPath?: string;
 }
 
 /** Subresources of a namespace itself, which the path shape would otherwise read as a resource. */
@@ -37,7 +39,8 @@ export function parseResourcePath(method: string, path: string, query: URLSearch
     rest = rest.slice(2);
   }
   const [resource = '', name = '', subresource = '', ...extra] = rest;
-  if (!resource || extra.length) return undefined;
+  const proxy = subresource === 'proxy' && !!name;
+  if (!resource || (extra.length && !proxy)) return undefined;
   if (rest[0] === 'namespaces' && rest.length >= 2) namespace = rest[1];
   const isWatch = watchPath || query.get('watch') === 'true' || query.get('watch') === '1';
   let verb: ResourceRequest['verb'];
@@ -47,7 +50,9 @@ export function parseResourcePath(method: string, path: string, query: URLSearch
     case 'PUT': verb = 'update'; break;
     case 'PATCH': verb = 'patch'; break;
     case 'DELETE': verb = name ? 'delete' : 'deletecollection'; break;
+    case 'OPTIONS': if (proxy) { verb = 'get'; break; } return undefined;
     default: return undefined;
   }
+  if (proxy) return { group, version, namespace, resource, name, subresource, verb, proxyPath: extra.map(encodeURIComponent).join('/') };
   return { group, version, namespace, resource, name, subresource, verb };
 }

@@ -10,7 +10,7 @@ import type { RedisStorage } from '../storage/redis-storage.js';
 import { apiVersionOf } from '../registry/types.js';
 import { list } from '../generic/list.js';
 import { serveWatch, type EventEncoder } from '../generic/watch.js';
-import { badRequest, methodNotSupported, notFound, serviceUnavailable, StatusError } from '../../apimachinery/errors.js';
+import { badRequest, methodNotSupported, notFound, StatusError } from '../../apimachinery/errors.js';
 import { decodeObject, mediaType, parseJson, dropNulls, readBody } from './body.js';
 import { negotiate, sendJson, type Negotiated } from './respond.js';
 import type { ResourceRequest } from './request-info.js';
@@ -27,6 +27,7 @@ import type { ResourceDefinition } from '../registry/types.js';
 import type { AuthServices, UserInfo } from '../auth/types.js';
 import { NODE_SUBRESOURCES, type NodeProxy } from './node-proxy.js';
 import { MetricsService } from './metrics.js';
+import { serveProxy } from './service-proxy.js';
 
 /**
  * Type-checks a body (or a patched result) as Go's decoder would and applies fieldValidation to
@@ -222,11 +223,9 @@ export class ResourceHandler {
         // exec, attach and portforward only make sense as an upgrade (the router's upgrade path).
         throw badRequest('Upgrade request required');
       }
-      if (sub === 'proxy') {
-        await store.get(info.namespace, info.name);
-        throw serviceUnavailable('pods/proxy is not served yet');
-      }
+      if (sub === 'proxy') return serveProxy(this.registry, req, res, 'pods', info.namespace, info.name, info.proxyPath ?? '', query);
     }
+    if (def.group === '' && def.plural === 'services' && sub === 'proxy') return serveProxy(this.registry, req, res, 'services', info.namespace, info.name, info.proxyPath ?? '', query);
     if (def.group === '' && def.plural === 'serviceaccounts' && sub === 'token' && info.verb === 'create') {
       const body = await readObject(req, { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, query, res);
       return sendJson(res, 201, await this.auth.requestToken(info.namespace, info.name, body));
@@ -274,8 +273,9 @@ export class ResourceHandler {
   }
 }
 
-function listMeta(r: { resourceVersion: string; continue?: string }): Record<string, string> {
-  return r.continue ? { resourceVersion: r.resourceVersion, continue: r.continue } : { resourceVersion: r.resourceVersion };
+function listMeta(r: { resourceVersion: string; continue?: string; remainingItemCount?: number }): Record<string, string | number> {
+  if (!r.continue) return { resourceVersion: r.resourceVersion };
+  return r.remainingItemCount !== undefined ? { resourceVersion: r.resourceVersion, continue: r.continue, remainingItemCount: r.remainingItemCount } : { resourceVersion: r.resourceVersion, continue: r.continue };
 }
 
 function parseDryRun(query: URLSearchParams): boolean {

@@ -94,9 +94,11 @@ export function createRouter(ctx: RouterContext) {
     const audited = { statusCode: 101, once: (event: 'close', listener: () => void) => socket.once(event, listener) };
     try {
       await admitRequest(ctx.security, req, audited, path, info);
-      if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !NODE_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
-        throw badRequest(`${req.url} cannot be upgraded: only pods/exec, pods/attach and pods/portforward can`);
+      const websocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+      if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !NODE_SUBRESOURCES.has(info.subresource) || (info.subresource === 'log' && !websocket)) {
+        throw badRequest(`${req.url} cannot be upgraded: only pods/exec, pods/attach and pods/portforward can (and pods/log over a WebSocket)`);
       }
+      if (info.subresource === 'log') return await ctx.nodes.logWebSocket(req, socket, head, info.namespace, info.name, url.searchParams);
       await ctx.nodes.upgrade(req, socket, head, info.namespace, info.name, info.subresource, url.searchParams);
     } catch (err) {
       audited.statusCode = isStatusError(err) ? err.code : 500;

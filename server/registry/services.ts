@@ -160,6 +160,15 @@ const services: ResourceDefinition<ServiceObject> = {
         initIPFamilies(svc);
       }
     },
+    // Upstream's serviceStatusStrategy resets only the spec: labels and annotations sent with a
+    // status write are kept (the conformance status lifecycle patches an annotation through it).
+    prepareForStatusUpdate(svc, next) {
+      const meta = svc.metadata!;
+      if (next.metadata?.labels) meta.labels = next.metadata.labels;
+      else delete meta.labels;
+      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
+      else delete meta.annotations;
+    },
     validate: validateService,
     validateUpdate: validateServiceUpdate,
     validateStatusUpdate(svc) {
