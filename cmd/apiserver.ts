@@ -2,7 +2,6 @@
 import { join } from 'node:path';
 import { logger } from '../apimachinery/log.js';
 import { startApiServer, type ApiServerOptions } from '../server/apiserver.js';
-import { ensurePki } from '../server/pki.js';
 import { UsageError, type ApiServerFlags } from './flags.js';
 import { watchParent } from './supervisor.js';
 
@@ -82,6 +81,8 @@ async function resolveTls(f: ApiServerFlags): Promise<Pick<ApiServerOptions, 'tl
     return { tlsCertFile: f.tlsCertFile, tlsKeyFile: f.tlsKeyFile, clientCaFile: f.clientCaFile };
   }
   if (f.dataDir) {
+    // Loaded only here: the PKI code brings the X.509 library, which `up` (passing files) never needs.
+    const { ensurePki } = await import('../server/pki.js');
     const pki = await ensurePki(join(f.dataDir, 'pki'));
     if (pki.generated.length) log.info('generated certificates', { dir: pki.files.dir, generated: pki.generated });
     return { tlsCertFile: pki.files.servingCert, tlsKeyFile: pki.files.servingKey, clientCaFile: f.clientCaFile ?? pki.files.caCert };

@@ -6,9 +6,10 @@ import '../server/reflect-shim.js';
 import type * as X509 from '@peculiar/x509';
 import type { CertificateSigningRequest } from 'kubernetes-types/certificates/v1.js';
 import { loadCertificateAuthority, signCertificate, type CertificateAuthority } from '../server/pki.js';
-import { parseCertificateRequest } from '../server/registry/csr-request.js';
+import { loadCertificateRequestParser, parseCertificateRequest } from '../server/registry/csr-request.js';
 
 const x509: typeof X509 = await import('@peculiar/x509');
+await loadCertificateRequestParser();
 
 export { loadCertificateAuthority, type CertificateAuthority };
 

@@ -8,6 +8,7 @@ import { nowTimestamp } from '../../apimachinery/object-meta.js';
 import type { ResourceDefinition } from './types.js';
 import { AGE_COLUMN, NAME_COLUMN, age, humanDuration } from './printing.js';
 import { APPROVED, DENIED, FAILED, validateCreate, validateUpdate, type CSR } from './csr-validation.js';
+import { loadCertificateRequestParser } from './csr-request.js';
 
 export const CERTIFICATES_GROUP = 'certificates.k8s.io';
 
@@ -59,6 +60,7 @@ const certificatesigningrequests: ResourceDefinition<CSR> = {
   shortNames: ['csr'],
   nameValidator: validatePathSegmentName,
   subresources: { status: true, approval: true },
+  loadForWrites: loadCertificateRequestParser,
   fieldSelectors: { 'spec.signerName': (obj) => obj.spec?.signerName ?? '' },
   strategy: {
     defaults,

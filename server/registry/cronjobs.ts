@@ -97,6 +97,15 @@ const cronjobs: ResourceDefinition<Obj> = {
     prepareForCreate(obj) {
       setStatus(obj, {});
     },
+    // Upstream's cronJobStatusStrategy resets only the spec: labels and annotations sent with a
+    // status write are kept (the conformance CronJob API operations test patches an annotation).
+    prepareForStatusUpdate(obj, next) {
+      const meta = obj.metadata!;
+      if (next.metadata?.labels) meta.labels = next.metadata.labels;
+      else delete meta.labels;
+      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
+      else delete meta.annotations;
+    },
     validate,
   },
   table: {

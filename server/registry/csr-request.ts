@@ -6,8 +6,16 @@ import '../reflect-shim.js';
 import type * as X509 from '@peculiar/x509';
 import { createPublicKey, constants, verify } from 'node:crypto';
 
-// Imported after the shim has run (see server/pki.ts).
-const x509: typeof X509 = await import('@peculiar/x509');
+let x509: typeof X509 | undefined;
+
+/**
+ * Loads @peculiar/x509 (about 10 MB resident) with the first CSR written or signed, not when the
+ * process starts: parseCertificateRequest needs it loaded. Imported after the shim has run
+ * (see server/pki.ts).
+ */
+export async function loadCertificateRequestParser(): Promise<void> {
+  x509 ??= await import('@peculiar/x509');
+}
 
 export type CertificateRequest = X509.Pkcs10CertificateRequest;
 
@@ -19,6 +27,7 @@ export function parseCertificateRequest(request: string | undefined): Certificat
   const pem = Buffer.from(request ?? '', 'base64').toString('latin1');
   const block = firstPemBlock(pem);
   if (!block || block.type !== 'CERTIFICATE REQUEST') throw new Error('PEM block type must be CERTIFICATE REQUEST');
+  if (!x509) throw new Error('internal error: loadCertificateRequestParser() was not awaited');
   let csr: CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(new Uint8Array(block.der));

@@ -90,6 +90,11 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   generation?: boolean;
   /** approval: CertificateSigningRequest's, written by approvers (see the strategy's approval hooks). */
   subresources?: { status?: true; scale?: ScaleSubresource; approval?: true };
+  /**
+   * Loads what this resource's validation needs, before its first write (the CSR parser's
+   * X.509 library, which a server that never sees a CSR should not hold in memory).
+   */
+  loadForWrites?: () => Promise<void>;
   /** Field selectors beyond metadata.name and metadata.namespace, as upstream's GetAttrs. */
   fieldSelectors?: Record<string, (obj: T) => string | undefined>;
   strategy: ResourceStrategy<T>;

@@ -4,6 +4,10 @@
 import certificatesigningrequests, { csrCondition } from '../../server/registry/certificatesigningrequests.js';
 import { validateCreate, validateUpdate, type CSR } from '../../server/registry/csr-validation.js';
 import { generateRequest } from '../support/csr.js';
+import { loadCertificateRequestParser } from '../../server/registry/csr-request.js';
+
+// Validation needs the parser the API server loads before a CSR's first write.
+beforeAll(() => loadCertificateRequestParser());
 
 const details = (errs: { field: string; detail: string }[]) => errs.map((e) => `${e.field}: ${e.detail}`);
 
