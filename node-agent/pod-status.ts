@@ -162,7 +162,10 @@ export function generatePodStatus(pod: Pod, rt: RuntimePodStatus | undefined, ct
 
   const init = (pod.spec?.initContainers ?? []).map((c) => {
     const s = byKey.get(`init/${c.name}`);
-    return !s && !rt && oldFor(old.initContainerStatuses, c.name) ? oldFor(old.initContainerStatuses, c.name)! : toContainerStatus(c.name, c.image ?? '', s, true, c.restartPolicy === 'Always' ? ctx.probes : undefined);
+    const cs = !s && !rt && oldFor(old.initContainerStatuses, c.name) ? oldFor(old.initContainerStatuses, c.name)! : toContainerStatus(c.name, c.image ?? '', s, true, c.restartPolicy === 'Always' ? ctx.probes : undefined);
+    // Upstream's prober manager: an init container that completed successfully is ready.
+    if (c.restartPolicy !== 'Always' && cs.state?.terminated?.exitCode === 0) cs.ready = true;
+    return cs;
   });
   const regular = (pod.spec?.containers ?? []).map((c) => {
     const s = byKey.get(`regular/${c.name}`);

@@ -28,7 +28,7 @@ import { runAttach } from './docker/attach.js';
 import { containerLogs } from './docker/logs.js';
 import { forwardToPod } from './docker/port-forward.js';
 import { NodeUsage, podUsage } from './docker/stats.js';
-import { podDir, setUpVolumes, tearDownVolumes, VolumeSetupError, type VolumeMount } from './docker/volumes.js';
+import { ensureMemoryVolumes, podDir, setUpVolumes, tearDownVolumes, VolumeSetupError, type VolumeMount } from './docker/volumes.js';
 
 const log = logger('docker-runtime');
 
@@ -260,6 +260,7 @@ export class DockerRuntime implements Runtime {
       network: this.networkName,
       clusterDomain: this.o.clusterDomain ?? 'cluster.local',
       labels: this.nodeLabels(),
+      memoryVolumes: await ensureMemoryVolumes(this.docker, pod, id),
     });
     if (pod.spec?.hostNetwork !== true) await this.o.onSandboxStarted?.().catch((err: Error) => log.warn('sandbox start hook failed', { pod: `${id.namespace}/${id.name}`, error: err.message }));
     return { info: await this.docker.getContainer(sid).inspect(), recreated: true };

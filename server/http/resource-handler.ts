@@ -39,14 +39,22 @@ import { serveProxy } from './service-proxy.js';
  */
 function patched(type: string, current: KubeObject, body: Buffer, schema: { group: string; version: string; kind: string }): KubeObject {
   const result = dropNulls(applyPatch(type, current, body, schema));
-  return (type === 'application/strategic-merge-patch+json' ? stripDirectives(result) : result) as KubeObject;
+  return (type === 'application/strategic-merge-patch+json' ? stripDirectives(result, current) : result) as KubeObject;
 }
 
-function stripDirectives(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripDirectives);
+/**
+ * Drops the directives a strategic merge leaves behind. A `$` key the stored object already
+ * had, with the same value, is data, not a directive (a ControllerRevision's data is a patch
+ * holding `$patch: replace`), and stays.
+ */
+function stripDirectives(v: unknown, orig?: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => stripDirectives(x, Array.isArray(orig) ? orig[i] : undefined));
   if (v && typeof v === 'object') {
+    const was = orig && typeof orig === 'object' && !Array.isArray(orig) ? (orig as Record<string, unknown>) : undefined;
     const out: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(v)) if (!k.startsWith('$')) out[k] = stripDirectives(val);
+    for (const [k, val] of Object.entries(v)) {
+      if (!k.startsWith('$') || (was && k in was && JSON.stringify(was[k]) === JSON.stringify(val))) out[k] = stripDirectives(val, was?.[k]);
+    }
     return out;
   }
   return v;

@@ -59,19 +59,28 @@ export async function serveProxy(registry: Registry, req: IncomingMessage, res: 
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && !k.startsWith('impersonate-')) headers[k] = v;
   headers.host = `${t.host}:${t.port}`;
   const qs = query.toString();
+  let answered = false;
   await new Promise<void>((resolve, reject) => {
     const out = httpRequest({ host: t.host, port: t.port, method: req.method, path: `/${path}${qs ? `?${qs}` : ''}`, headers, agent: false, timeout: 30_000 }, (backend) => {
       const back: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(backend.headers)) if (v !== undefined && !HOP_HEADERS.has(k)) back[k] = v;
       res.writeHead(backend.statusCode ?? 502, back);
+      answered = true;
+      if (req.method === 'HEAD') {
+        // Some servers (busybox httpd) send a body anyway; the client's parser then fails on it.
+        res.end();
+        backend.resume();
+        out.destroy();
+        return resolve();
+      }
       backend.pipe(res);
       backend.on('end', resolve);
       backend.on('error', reject);
     });
     out.on('timeout', () => out.destroy(new Error('timed out')));
     out.on('error', (err) => {
-      if (res.headersSent) {
-        res.destroy();
+      if (answered || res.headersSent) {
+        if (!res.writableEnded) res.destroy();
         resolve();
       } else reject(serviceUnavailable(`error trying to reach ${resource === 'pods' ? 'pod' : 'service'}: ${err.message}`));
     });

@@ -166,6 +166,15 @@ const ingresses: ResourceDefinition<Obj> = {
     prepareForCreate(obj) {
       setStatus(obj, { loadBalancer: {} });
     },
+    // Upstream's ingressStatusStrategy resets only the spec: labels and annotations sent with a
+    // status write are kept (the conformance Ingress API test patches an annotation through it).
+    prepareForStatusUpdate(obj, next) {
+      const meta = obj.metadata!;
+      if (next.metadata?.labels) meta.labels = next.metadata.labels;
+      else delete meta.labels;
+      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
+      else delete meta.annotations;
+    },
     validate,
     validateStatusUpdate: (obj) => validateLoadBalancerStatus(obj.status?.loadBalancer, 'status.loadBalancer'),
   },

@@ -95,6 +95,14 @@ const pods: ResourceDefinition<PodObject> = {
     prepareForUpdate(pod, old) {
       pod.status = old.status;
     },
+    // Upstream's podStatusStrategy keeps the request's metadata (only spec, deletionTimestamp and
+    // ownerReferences come from the stored pod): pods/status may change labels and annotations.
+    prepareForStatusUpdate(pod, next) {
+      const meta = (pod.metadata ??= {});
+      const { labels, annotations } = next.metadata ?? {};
+      if (labels) meta.labels = labels; else delete meta.labels;
+      if (annotations) meta.annotations = annotations; else delete meta.annotations;
+    },
     validate(pod) {
       const errs = podSpecErrors(pod.spec ?? { containers: [] }, 'spec', { isPod: true, podName: pod.metadata?.name });
       (pod.status?.podIPs ?? []).forEach((ip, i) => errs.push(...ipErrors(ip.ip ?? '', `status.podIPs[${i}]`)));

@@ -80,6 +80,24 @@ async function nslookup(namespace: string, podName: string, name: string, type?:
   return { ok: r.code === 0 && !/NXDOMAIN|can't find|SERVFAIL|timed out/i.test(output), addresses, output };
 }
 
+/**
+ * A name looked up through the pod's resolver with its resolv.conf search path (upstream's
+ * `dig +search`; busybox nslookup does not search): ping prints the address it resolved.
+ */
+async function resolveSearch(namespace: string, podName: string, name: string): Promise<string | undefined> {
+  const r = await exec(namespace, podName, ['ping', '-c', '1', '-W', '1', name]);
+  return /PING \S+ \((\d+\.\d+\.\d+\.\d+)\)/.exec(r.stdout + r.stderr)?.[1];
+}
+
+/** FQDNs through nslookup (the DNS server answering), shorter names through the search path. */
+async function resolvesTo(namespace: string, podName: string, name: string, ip: string): Promise<boolean> {
+  if (name.endsWith('.cluster.local')) {
+    const l = await nslookup(namespace, podName, name);
+    return l.ok && l.addresses.includes(ip);
+  }
+  return (await resolveSearch(namespace, podName, name)) === ip;
+}
+
 async function dnsPod(namespace: string, name: string, labels: Record<string, string> = {}): Promise<k8s.V1Pod> {
   await core().createNamespacedPod({ namespace, body: { ...pod(name, labels, 'exec sleep 3600'), spec: { ...pod(name, labels, 'exec sleep 3600').spec!, hostname: name } } });
   return waitForPodReady(namespace, name);
@@ -98,11 +116,7 @@ test('[sig-network] DNS should provide DNS for the cluster', async () => {
     [podARecord, podIP],
   ];
   for (const [name, ip] of expectations) {
-    const last = await waitFor(`${name} to resolve to ${ip}`, async () => {
-      const l = await nslookup(namespace, p.metadata!.name!, name);
-      return l.ok && l.addresses.includes(ip) ? l : undefined;
-    }, 60_000, 1000);
-    expect(last.addresses).toContain(ip);
+    await waitFor(`${name} to resolve to ${ip}`, () => resolvesTo(namespace, p.metadata!.name!, name, ip), 60_000, 1000);
   }
 });
 
@@ -118,16 +132,10 @@ test('[sig-network] DNS should provide DNS for services', async () => {
 
   // A records: the headless service names its ready endpoints (this pod), by short and longer names.
   for (const name of ['dns-test-service', `dns-test-service.${namespace}`, `dns-test-service.${namespace}.svc`, `dns-test-service.${namespace}.svc.cluster.local`]) {
-    await waitFor(`${name} to resolve to ${podIP}`, async () => {
-      const l = await nslookup(namespace, podName, name);
-      return l.ok && l.addresses.includes(podIP);
-    }, 60_000, 1000);
+    await waitFor(`${name} to resolve to ${podIP}`, () => resolvesTo(namespace, podName, name, podIP), 60_000, 1000);
   }
   for (const name of ['test-service-2', `test-service-2.${namespace}.svc.cluster.local`]) {
-    await waitFor(`${name} to resolve to ${clusterIP}`, async () => {
-      const l = await nslookup(namespace, podName, name);
-      return l.ok && l.addresses.includes(clusterIP);
-    }, 60_000, 1000);
+    await waitFor(`${name} to resolve to ${clusterIP}`, () => resolvesTo(namespace, podName, name, clusterIP), 60_000, 1000);
   }
   // SRV records for the named port, of the headless and the regular service.
   for (const svc of ['dns-test-service', 'test-service-2']) {
@@ -161,7 +169,7 @@ test('[sig-network] Networking Granular Checks: Pods should function for intra-p
 
   for (const name of netservers) {
     const answer = await waitFor(`test-container-pod to reach ${name} at ${ips[name]}:8083`, async () => {
-      const r = await exec(namespace, 'test-container-pod', ['wget', '-q', '-T', '5', '-O', '-', `http://${ips[name]}:8083/hostname`]);
+      const r = await exec(namespace, 'test-container-pod', ['timeout', '10', 'wget', '-q', '-O', '-', `http://${ips[name]}:8083/hostname`]);
       return r.code === 0 ? r.stdout.trim() : undefined;
     }, 60_000, 1000);
     expect(answer).toBe(name);
@@ -188,14 +196,14 @@ esac
 const REPLICA = `#!/bin/sh
 echo "Content-Type: application/json"
 echo ""
-wget -q -T 5 -O - "http://agnhost-primary:6379/cgi-bin/store?$QUERY_STRING"
+timeout 10 wget -q -O - "http://agnhost-primary:6379/cgi-bin/store?$QUERY_STRING"
 `;
 const FRONTEND = `#!/bin/sh
 echo "Content-Type: application/json"
 echo ""
 case "$QUERY_STRING" in
-  *cmd=set*) wget -q -T 5 -O - "http://agnhost-primary:6379/cgi-bin/store?$QUERY_STRING" ;;
-  *) wget -q -T 5 -O - "http://agnhost-replica:6379/cgi-bin/store?$QUERY_STRING" ;;
+  *cmd=set*) timeout 10 wget -q -O - "http://agnhost-primary:6379/cgi-bin/store?$QUERY_STRING" ;;
+  *) timeout 10 wget -q -O - "http://agnhost-replica:6379/cgi-bin/store?$QUERY_STRING" ;;
 esac
 `;
 
@@ -243,7 +251,7 @@ test('[sig-cli] Kubectl client Guestbook application should create and stop a wo
   await core().createNamespacedPod({ namespace, body: pod('guestbook-client', {}, 'exec sleep 3600') });
   await waitForPodReady(namespace, 'guestbook-client');
   const guestbook = async (query: string): Promise<string | undefined> => {
-    const r = await exec(namespace, 'guestbook-client', ['wget', '-q', '-T', '5', '-O', '-', `http://frontend/cgi-bin/guestbook?${query}`]);
+    const r = await exec(namespace, 'guestbook-client', ['timeout', '10', 'wget', '-q', '-O', '-', `http://frontend/cgi-bin/guestbook?${query}`]);
     return r.code === 0 ? r.stdout.trim() : undefined;
   };
   // Trying to add a new entry to the guestbook, then verifying it is there.

@@ -13,6 +13,8 @@ export interface SandboxOptions {
   clusterDomain: string;
   /** Extra labels (the node label). */
   labels?: Record<string, string>;
+  /** Docker volumes backing memory emptyDirs: the sandbox holds them mounted for the pod's life. */
+  memoryVolumes?: string[];
 }
 
 export async function createSandbox(docker: Docker, pod: Pod, id: PodIdentity, attempt: number, o: SandboxOptions): Promise<string> {
@@ -32,6 +34,7 @@ export async function createSandbox(docker: Docker, pod: Pod, id: PodIdentity, a
       RestartPolicy: { Name: 'no' },
       // Upstream gives the sandbox a tiny CPU weight: it only sleeps.
       CpuShares: 2,
+      Mounts: (o.memoryVolumes ?? []).map((name, i) => ({ Type: 'volume' as const, Source: name, Target: `/.podium/memory-volume-${i}` })),
     },
   });
   await c.start();

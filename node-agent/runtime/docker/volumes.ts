@@ -100,7 +100,7 @@ export async function setUpVolumes(pod: Pod, ctx: SetUpContext): Promise<Map<str
 async function setUpVolume(pod: Pod, v: Volume, ctx: SetUpContext, uid: string): Promise<VolumeMount> {
   const src = ctx.sources?.get(v.name);
   if (v.emptyDir) {
-    if (v.emptyDir.medium === 'Memory') return { kind: 'docker', volumeName: await ensureTmpfsVolume(ctx, v) };
+    if (v.emptyDir.medium === 'Memory') return { kind: 'docker', volumeName: await ensureTmpfsVolume(ctx.docker, ctx.identity, v) };
     const dir = pluginDir(ctx.dataDir, uid, 'empty-dir', v.name);
     await fs.mkdir(dir, { recursive: true });
     await fs.chmod(dir, 0o777); // upstream: any container user may write an emptyDir
@@ -158,20 +158,33 @@ async function setUpVolume(pod: Pod, v: Volume, ctx: SetUpContext, uid: string):
 
 export const tmpfsVolumeName = (p: PodIdentity, volume: string): string => `k8s_${volume}_${p.name}_${p.namespace}_${p.uid}`;
 
-async function ensureTmpfsVolume(ctx: SetUpContext, v: Volume): Promise<string> {
-  const name = tmpfsVolumeName(ctx.identity, v.name);
+/**
+ * The pod's memory-backed emptyDir volumes, created if need be. The sandbox mounts them too:
+ * Docker unmounts a tmpfs volume (losing its files) when no running container uses it, and an
+ * emptyDir lives as long as the pod, across container restarts.
+ */
+export async function ensureMemoryVolumes(docker: Docker, pod: Pod, identity: PodIdentity): Promise<string[]> {
+  const out: string[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.emptyDir?.medium === 'Memory') out.push(await ensureTmpfsVolume(docker, identity, v));
+  }
+  return out;
+}
+
+async function ensureTmpfsVolume(docker: Docker, identity: PodIdentity, v: Volume): Promise<string> {
+  const name = tmpfsVolumeName(identity, v.name);
   try {
-    await ctx.docker.getVolume(name).inspect();
+    await docker.getVolume(name).inspect();
     return name;
   } catch {
     // create below
   }
   const size = v.emptyDir?.sizeLimit;
-  await ctx.docker.createVolume({
+  await docker.createVolume({
     Name: name,
     Driver: 'local',
     DriverOpts: size ? { type: 'tmpfs', device: 'tmpfs', o: `size=${size}`.replace(/i$/, '') } : { type: 'tmpfs', device: 'tmpfs' },
-    Labels: { [MANAGED_LABEL]: 'true', [POD_UID_LABEL]: ctx.identity.uid },
+    Labels: { [MANAGED_LABEL]: 'true', [POD_UID_LABEL]: identity.uid },
   });
   return name;
 }
