@@ -159,7 +159,7 @@ export async function runUp(f: UpFlags): Promise<number> {
           '--kubeconfig', agentKubeconfig, '--runtime', 'docker', '--node-name', nodeName, '--data-dir', join(dataDir, 'agent'),
           '--tls-cert-file', servingCert, '--tls-private-key-file', servingKey, '--client-ca-file', pki.files.caCert,
           '--pod-subnet', DOCKER_POD_SUBNET, '--ingress-port', String(f.ingressPort ?? 80), '--v', String(f.verbosity),
-        ], LEAN),
+        ]),
         supervisorLog,
       );
       components.push(agent);
@@ -186,10 +186,11 @@ export async function runUp(f: UpFlags): Promise<number> {
 }
 
 /**
- * V8 flags for the components that do little work between bursts (controllers, scheduler, node
- * agent): smaller heap growth steps. Measured with 30 pods running (bench/pod-startup's idle
- * figures): every component together 312-322 MB without, 297-298 MB with it on these three.
- * The API server, whose throughput bench/api measures, keeps V8's defaults.
+ * V8 flags for the components that do little work between bursts (controllers, scheduler):
+ * smaller heap growth steps. Measured with 30 pods running (bench/pod-startup's idle figures):
+ * every component together 312-322 MB without, 297-298 MB with it on every component. The API
+ * server (throughput, bench/api) and the Docker node agent (pod start-up latency, which was
+ * slower with it) keep V8's defaults.
  */
 const LEAN = ['--optimize-for-size'];
 
