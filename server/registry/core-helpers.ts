@@ -1,6 +1,7 @@
 // Helpers the core/v1 registry files share: the typing bridge between kubernetes-types
 // interfaces and KubeObject, field-error shapes upstream prints that apimachinery/validation.ts
 // lacks, and the small validators (ports, IPs, qualified names) many kinds reuse.
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { isIP } from 'node:net';
 import type { FieldError } from '../../apimachinery/errors.js';
 import { fieldErrors, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from '../../apimachinery/validation.js';
@@ -132,3 +133,17 @@ export const isNativeResource = (name: string) => !name.includes('/') || name.in
 export const isHugePageResource = (name: string) => name.startsWith('hugepages-');
 /** Only native resources other than hugepages may be overcommitted (requests < limits). */
 export const isOvercommitAllowed = (name: string) => isNativeResource(name) && !isHugePageResource(name);
+
+/**
+ * Upstream's status strategies reset the spec from the stored object but keep the request's
+ * metadata: a status write may change labels and annotations (conformance checks that an
+ * annotation patched through /status sticks).
+ */
+export function keepRequestLabelsAndAnnotations(obj: { metadata?: ObjectMeta }, next: { metadata?: ObjectMeta }): void {
+  const meta = (obj.metadata ??= {});
+  const { labels, annotations } = next.metadata ?? {};
+  if (labels) meta.labels = labels;
+  else delete meta.labels;
+  if (annotations) meta.annotations = annotations;
+  else delete meta.annotations;
+}

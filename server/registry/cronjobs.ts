@@ -11,6 +11,7 @@ import { formatSelector } from './label-selector-validation.js';
 import { cronScheduleError, isKnownTimeZone } from './cron-schedule.js';
 import { validateJobSpecCore } from './job-validation.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, type Stored, containerCells, nonNegative, selectorColumn, setStatus } from './workload-helpers.js';
+import { keepRequestLabelsAndAnnotations } from './core-helpers.js';
 
 type Obj = Stored<CronJob>;
 
@@ -97,15 +98,7 @@ const cronjobs: ResourceDefinition<Obj> = {
     prepareForCreate(obj) {
       setStatus(obj, {});
     },
-    // Upstream's cronJobStatusStrategy resets only the spec: labels and annotations sent with a
-    // status write are kept (the conformance CronJob API operations test patches an annotation).
-    prepareForStatusUpdate(obj, next) {
-      const meta = obj.metadata!;
-      if (next.metadata?.labels) meta.labels = next.metadata.labels;
-      else delete meta.labels;
-      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
-      else delete meta.annotations;
-    },
+    prepareForStatusUpdate: keepRequestLabelsAndAnnotations,
     validate,
   },
   table: {

@@ -10,6 +10,7 @@ import {
   isIPAddress, isValidPathSegmentName, isValidPortName, isValidPortNum, isWildcardDNS1123Subdomain,
 } from './net-validation.js';
 import { type Stored, setStatus } from './workload-helpers.js';
+import { keepRequestLabelsAndAnnotations } from './core-helpers.js';
 
 type Obj = Stored<Ingress>;
 
@@ -166,15 +167,7 @@ const ingresses: ResourceDefinition<Obj> = {
     prepareForCreate(obj) {
       setStatus(obj, { loadBalancer: {} });
     },
-    // Upstream's ingressStatusStrategy resets only the spec: labels and annotations sent with a
-    // status write are kept (the conformance Ingress API test patches an annotation through it).
-    prepareForStatusUpdate(obj, next) {
-      const meta = obj.metadata!;
-      if (next.metadata?.labels) meta.labels = next.metadata.labels;
-      else delete meta.labels;
-      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
-      else delete meta.annotations;
-    },
+    prepareForStatusUpdate: keepRequestLabelsAndAnnotations,
     validate,
     validateStatusUpdate: (obj) => validateLoadBalancerStatus(obj.status?.loadBalancer, 'status.loadBalancer'),
   },

@@ -11,6 +11,7 @@ import {
   validateGeneratedSelector, validateJobSpec, validateJobSpecUpdate,
 } from './job-validation.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, type Stored, containerCells, deepEqual, nonNegativeFields, selectorColumn, setStatus } from './workload-helpers.js';
+import { keepRequestLabelsAndAnnotations } from './core-helpers.js';
 
 type Obj = Stored<Job>;
 
@@ -120,15 +121,7 @@ const jobs: ResourceDefinition<Obj> = {
     prepareForCreate,
     validate,
     validateUpdate,
-    // Upstream's jobStatusStrategy resets only the spec: labels and annotations sent with a
-    // status write are kept (the conformance "apply changes to a job status" patches an annotation).
-    prepareForStatusUpdate(obj, next) {
-      const meta = obj.metadata!;
-      if (next.metadata?.labels) meta.labels = next.metadata.labels;
-      else delete meta.labels;
-      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
-      else delete meta.annotations;
-    },
+    prepareForStatusUpdate: keepRequestLabelsAndAnnotations,
     validateStatusUpdate: (obj) => nonNegativeFields(obj.status, 'status', ['active', 'succeeded', 'failed', 'ready', 'terminating']),
   },
   table: {

@@ -3,7 +3,7 @@ import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ResourceDefinition } from './types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
-import { col, type Stored } from './core-helpers.js';
+import { col, type Stored, keepRequestLabelsAndAnnotations } from './core-helpers.js';
 import { defaultPod } from './pod-defaults.js';
 import { podSpecErrors } from './pod-validation.js';
 import { validatePodStatusUpdate, validatePodUpdate } from './pod-update.js';
@@ -95,14 +95,7 @@ const pods: ResourceDefinition<PodObject> = {
     prepareForUpdate(pod, old) {
       pod.status = old.status;
     },
-    // Upstream's podStatusStrategy keeps the request's metadata (only spec, deletionTimestamp and
-    // ownerReferences come from the stored pod): pods/status may change labels and annotations.
-    prepareForStatusUpdate(pod, next) {
-      const meta = (pod.metadata ??= {});
-      const { labels, annotations } = next.metadata ?? {};
-      if (labels) meta.labels = labels; else delete meta.labels;
-      if (annotations) meta.annotations = annotations; else delete meta.annotations;
-    },
+    prepareForStatusUpdate: keepRequestLabelsAndAnnotations,
     validate(pod) {
       const errs = podSpecErrors(pod.spec ?? { containers: [] }, 'spec', { isPod: true, podName: pod.metadata?.name });
       (pod.status?.podIPs ?? []).forEach((ip, i) => errs.push(...ipErrors(ip.ip ?? '', `status.podIPs[${i}]`)));

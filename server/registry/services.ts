@@ -4,7 +4,7 @@
 import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import type { ResourceDefinition } from './types.js';
 import { AGE_COLUMN, NAME_COLUMN, age } from './printing.js';
-import { col, deepEqual, formatLabels, ipErrors, type Stored } from './core-helpers.js';
+import { col, deepEqual, formatLabels, ipErrors, type Stored, keepRequestLabelsAndAnnotations } from './core-helpers.js';
 import { externallyAccessible, isHeadless, validateService, validateServiceUpdate } from './service-validation.js';
 import { isDNS1035Label } from '../../apimachinery/validation.js';
 
@@ -160,15 +160,7 @@ const services: ResourceDefinition<ServiceObject> = {
         initIPFamilies(svc);
       }
     },
-    // Upstream's serviceStatusStrategy resets only the spec: labels and annotations sent with a
-    // status write are kept (the conformance status lifecycle patches an annotation through it).
-    prepareForStatusUpdate(svc, next) {
-      const meta = svc.metadata!;
-      if (next.metadata?.labels) meta.labels = next.metadata.labels;
-      else delete meta.labels;
-      if (next.metadata?.annotations) meta.annotations = next.metadata.annotations;
-      else delete meta.annotations;
-    },
+    prepareForStatusUpdate: keepRequestLabelsAndAnnotations,
     validate: validateService,
     validateUpdate: validateServiceUpdate,
     validateStatusUpdate(svc) {
