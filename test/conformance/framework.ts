@@ -3,6 +3,7 @@
 // kubectl where the upstream test uses it, and a fresh namespace per test file that is ready
 // (its default ServiceAccount and kube-root-ca.crt exist) before the test starts and deleted after.
 import { execFile } from 'node:child_process';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 
@@ -92,6 +93,51 @@ export function useTestNamespace(base: string): { readonly name: string } {
     if (holder.name) await deleteTestNamespace(holder.name);
   });
   return holder;
+}
+
+/**
+ * Namespaces made by single tests (as upstream's framework gives each test its own), deleted
+ * after the file: `const testNamespace = useExtraNamespaces(); … await testNamespace('rs')`.
+ */
+export function useExtraNamespaces(): (base: string) => Promise<string> {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const n of made) await deleteTestNamespace(n);
+  });
+  return async (base) => {
+    const name = await createTestNamespace(base);
+    made.push(name);
+    return name;
+  };
+}
+
+/**
+ * A raw request to the API server with the kubeconfig's credentials, for what client-node
+ * cannot express (absolute discovery paths, bodies with duplicate fields, proxy verbs).
+ */
+export async function apiRequest(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: string }> {
+  const kc = kubeConfig();
+  const url = new URL(path, kc.getCurrentCluster()!.server);
+  const opts: RequestOptions = {
+    method,
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    agent: false,
+    headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
+  };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(opts, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export async function waitForPodPhase(namespace: string, name: string, phases: string[], timeoutMs = 120_000): Promise<k8s.V1Pod> {

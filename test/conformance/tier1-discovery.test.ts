@@ -1,6 +1,5 @@
 // Tier 1 of the conformance subset: connect and discover.
-import { request } from 'node:https';
-import { kubeConfig, kubectl } from './framework.js';
+import { apiRequest, kubeConfig, kubectl } from './framework.js';
 import * as k8s from '@kubernetes/client-node';
 
 test('[sig-api-machinery] server version should find the server version', async () => {
@@ -22,20 +21,7 @@ interface ApiResourceList { kind?: string; groupVersion: string; resources: { na
 
 /** GET an absolute path on the API server, as upstream's Discovery().RESTClient().Get().AbsPath(). */
 async function getRaw<T>(path: string): Promise<T> {
-  const kc = kubeConfig();
-  const url = new URL(path, kc.getCurrentCluster()!.server);
-  const opts: import('node:https').RequestOptions = { method: 'GET', hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers: { Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(opts, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const { status, body } = await apiRequest('GET', path);
   if (status !== 200) throw new Error(`GET ${path} failed (${status}): ${body}`);
   return JSON.parse(body) as T;
 }

@@ -1,10 +1,10 @@
 // Tier 2 of the conformance subset: namespaces and generic object semantics (CRUD, patch,
 // watch, paging, validation, dry-run), re-stated from upstream's e2e tests.
-import { request, type RequestOptions } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
   IMAGE,
+  apiRequest,
   core,
   kubeConfig,
   kubectl,
@@ -20,29 +20,6 @@ const ns = useTestNamespace('api');
 const apps = (): k8s.AppsV1Api => kubeConfig().makeApiClient(k8s.AppsV1Api);
 const uid = (): string => randomBytes(4).toString('hex');
 
-/** A raw request to the API server (for bodies client-node cannot express, e.g. duplicate JSON fields). */
-async function rawRequest(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: string }> {
-  const kc = kubeConfig();
-  const url = new URL(path, kc.getCurrentCluster()!.server);
-  const opts: RequestOptions = {
-    method,
-    hostname: url.hostname,
-    port: url.port,
-    path: url.pathname + url.search,
-    headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
-  };
-  await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve, reject) => {
-    const req = request(opts, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function createNamespaceAndWait(name: string): Promise<k8s.V1Namespace> {
   const created = await core().createNamespace({ body: { metadata: { name } } });
@@ -463,7 +440,7 @@ test('[sig-api-machinery] FieldValidation should detect unknown and duplicate fi
       "unknownSpec": "foo"
     }
   }`;
-  const result = await rawRequest('POST', `/apis/apps/v1/namespaces/${namespace}/deployments?fieldValidation=Strict`, invalidMetaDeployment);
+  const result = await apiRequest('POST', `/apis/apps/v1/namespaces/${namespace}/deployments?fieldValidation=Strict`, invalidMetaDeployment);
   expect(result.status).toBe(400);
   const message = (JSON.parse(result.body) as { message: string }).message;
   for (const expectedErr of [
@@ -481,7 +458,7 @@ test('[sig-api-machinery] FieldValidation should detect unknown and duplicate fi
   const created = await apps().createNamespacedDeployment({ namespace, body: valid });
   expect(created.spec?.replicas).toBe(3);
   const update = JSON.stringify({ ...created, spec: { ...created.spec, unknownSpec: 'foo' } }).replace('"replicas":3', '"replicas":3,"replicas":4');
-  const updated = await rawRequest('PUT', `/apis/apps/v1/namespaces/${namespace}/deployments/deployment-strict?fieldValidation=Strict`, update);
+  const updated = await apiRequest('PUT', `/apis/apps/v1/namespaces/${namespace}/deployments/deployment-strict?fieldValidation=Strict`, update);
   expect(updated.status).toBe(400);
   const updateMessage = (JSON.parse(updated.body) as { message: string }).message;
   expect(updateMessage).toContain('unknown field "spec.unknownSpec"');

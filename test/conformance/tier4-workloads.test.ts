@@ -6,22 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import {
-  IMAGE, apps, core, createTestNamespace, deleteTestNamespace, mergePatch, sleep, startWatch, strategicMergePatch,
-  useTestNamespace, waitFor, waitForPodPhase,
+  IMAGE, apps, core, mergePatch, sleep, startWatch, strategicMergePatch,
+  useExtraNamespaces, useTestNamespace, waitFor, waitForPodPhase,
 } from './framework.js';
 
 const ns = useTestNamespace('workloads');
-const extraNamespaces: string[] = [];
-afterAll(async () => {
-  for (const n of extraNamespaces) await deleteTestNamespace(n);
-});
-
 /** A fresh namespace for one test, as upstream's framework gives each test. */
-async function testNamespace(base: string): Promise<string> {
-  const name = await createTestNamespace(base);
-  extraNamespaces.push(name);
-  return name;
-}
+const testNamespace = useExtraNamespaces();
 
 const rand = (n = 5): string => randomBytes(8).toString('hex').slice(0, n);
 

@@ -4,21 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import {
-  IMAGE, batch, core, createTestNamespace, deleteTestNamespace, mergePatch, startWatch, strategicMergePatch,
-  useTestNamespace, waitFor,
+  IMAGE, batch, core, mergePatch, startWatch, strategicMergePatch,
+  useExtraNamespaces, useTestNamespace, waitFor,
 } from './framework.js';
 
 useTestNamespace('jobs');
-const extraNamespaces: string[] = [];
-afterAll(async () => {
-  for (const n of extraNamespaces) await deleteTestNamespace(n);
-});
-
-async function testNamespace(base: string): Promise<string> {
-  const name = await createTestNamespace(base);
-  extraNamespaces.push(name);
-  return name;
-}
+/** A fresh namespace for one test, as upstream's framework gives each test. */
+const testNamespace = useExtraNamespaces();
 
 const rand = (n = 5): string => randomBytes(8).toString('hex').slice(0, n);
 

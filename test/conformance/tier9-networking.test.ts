@@ -2,30 +2,11 @@
 // guestbook, re-stated from upstream's test/e2e/network/{proxy,dns,networking}.go and
 // test/e2e/kubectl/kubectl.go. agnhost's netexec/porter/guestbook are replaced with busybox
 // (httpd, nc, CGI scripts) serving the same answers.
-import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type * as k8s from '@kubernetes/client-node';
-import { IMAGE, core, kubeConfig, kubectl, useTestNamespace, waitFor, waitForPodReady, waitForPodPhase } from './framework.js';
+import { IMAGE, apiRequest, core, kubectl, useTestNamespace, waitFor, waitForPodReady, waitForPodPhase } from './framework.js';
 
 const ns = useTestNamespace('net');
 
-/** A raw request to the API server with the kubeconfig's credentials. */
-async function apiRequest(method: string, path: string): Promise<{ status: number; body: string }> {
-  const cfg = kubeConfig();
-  const server = new URL(cfg.getCurrentCluster()!.server);
-  const opts: RequestOptions = { method, host: server.hostname, port: server.port, path, agent: false };
-  await cfg.applyToHTTPSOptions(opts);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(opts, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function exec(namespace: string, pod: string, command: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return kubectl(['exec', '-n', namespace, pod, '--', ...command], { timeoutMs: 60_000 });
