@@ -1,6 +1,6 @@
 // What the node's networking parts (service proxy, cluster DNS, ingress controller, network
 // policy) read: informer caches of the cluster objects they follow, and the node's addresses.
-// Informer (controllers/framework/informer.ts) satisfies ObjectStore; unit tests may pass a Map.
+// Informer (controllers/framework/informer.ts) satisfies ObjectStore; tests pass test/support/memory-store.ts.
 import type { Namespace, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass, NetworkPolicy } from 'kubernetes-types/networking/v1.js';
