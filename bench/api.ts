@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpTarget } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, wasInterrupted, type RedisPersistence, runBench, reportBenchFailure } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, startRedis, waitUntil, type RedisPersistence, runBench, benchFailed } from './lib/processes.js';
 import { timeUp, type UpTiming } from './lib/up-timing.js';
 import { printReport, type Report } from './lib/report.js';
 import { runWorkload, warmUp, type WorkloadOptions, type WorkloadResult } from './lib/workload.js';
@@ -191,9 +191,7 @@ async function main(): Promise<number> {
     printReport(report, say);
     return 0;
   } catch (err) {
-    if (wasInterrupted()) return 1;
-    reportBenchFailure(err, api);
-    return 1;
+    return benchFailed(err, api);
   } finally {
     await cleanupAll();
   }

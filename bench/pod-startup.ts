@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiClient, isNotFound } from '../controllers/framework/client.js';
 import { summarize, type Summary } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, waitUntil, wasInterrupted, runBench, reportBenchFailure } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, rssMb, waitUntil, runBench, benchFailed } from './lib/processes.js';
 import { COMPONENTS, cpuSeconds, findComponents, stopStragglers, type Component } from './lib/scale-probe.js';
 import { positiveIntOption } from './lib/options.js';
 import { waitForApiServer, waitForReadyNode } from './lib/cluster.js';
@@ -253,9 +253,7 @@ async function main(): Promise<number> {
     }));
     return 0;
   } catch (err) {
-    if (wasInterrupted()) return 1;
-    reportBenchFailure(err, up);
-    return 1;
+    return benchFailed(err, up);
   } finally {
     await watch?.stop().catch(() => undefined);
     if (nsCreated && api && up.running) await api.delete(`/api/v1/namespaces/${ns}`).catch(() => undefined);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiClient, isNotFound } from '../controllers/framework/client.js';
 import { summarize, type Summary } from './lib/http-client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted, runBench, reportBenchFailure } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, runBench, benchFailed } from './lib/processes.js';
 import { PodTracker } from './lib/pod-tracker.js';
 import { COMPONENTS, findComponents, LatencyProbe, ComponentSampler, stopStragglers, type Component } from './lib/scale-probe.js';
 import { positiveIntOption } from './lib/options.js';
@@ -271,9 +271,7 @@ async function main(): Promise<number> {
     }));
     return 0;
   } catch (err) {
-    if (wasInterrupted()) return 1;
-    reportBenchFailure(err, up);
-    return 1;
+    return benchFailed(err, up);
   } finally {
     sampler.stop();
     await probe?.stop();

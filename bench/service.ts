@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiClient } from '../controllers/framework/client.js';
-import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, wasInterrupted, runBench, reportBenchFailure } from './lib/processes.js';
+import { Child, cleanupAll, cleanupOnSignals, freePort, makeTempDir, waitUntil, runBench, benchFailed } from './lib/processes.js';
 import { docker, podContainers } from './lib/docker-floor.js';
 import { load, type LoadResult } from './lib/http-load.js';
 import { positiveIntOption } from './lib/options.js';
@@ -180,9 +180,7 @@ async function main(): Promise<number> {
     say(JSON.stringify({ cpus: availableParallelism(), seconds: o.seconds, rounds: o.rounds, concurrency: o.concurrency, direct: side(d), clusterIP: side(c), nodePort: side(n), ingress: side(i), clusterIpVsDirect: +ratio.toFixed(3), ingressAddedP99Ms: +added.toFixed(2), targets: TARGETS }));
     return 0;
   } catch (err) {
-    if (wasInterrupted()) return 1;
-    reportBenchFailure(err, up);
-    return 1;
+    return benchFailed(err, up);
   } finally {
     if (api && up.running) {
       await api.delete(`/api/v1/namespaces/${ns}`).catch(() => undefined);

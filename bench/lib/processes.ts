@@ -199,8 +199,13 @@ export function runBench(main: () => Promise<number>): void {
   );
 }
 
-/** The failure report of a bench: the error, then the last lines of the child it ran. */
-export function reportBenchFailure(err: unknown, child?: Child): void {
+/**
+ * A bench's failure: the error and the last lines of the child it ran, unless a signal stopped
+ * the run (cleanupOnSignals reports that). Returns the exit code, 1.
+ */
+export function benchFailed(err: unknown, child?: Child): number {
+  if (wasInterrupted()) return 1;
   process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`);
   if (child) process.stderr.write(`\n${child.name} (${child.describeExit()}), last ${Math.min(40, child.tail.length)} lines of its output:\n${child.tail.slice(-40).join('\n')}\n`);
+  return 1;
 }

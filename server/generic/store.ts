@@ -94,7 +94,7 @@ export class Store {
   }
 
   async create(namespace: string, body: KubeObject, opts: WriteOptions): Promise<KubeObject> {
-    await this.def.loadForWrites?.();
+    if (this.def.loadForWrites) await this.def.loadForWrites();
     const obj = structuredClone(body);
     this.checkTypeMeta(obj);
     const meta = (obj.metadata ??= {});
@@ -154,7 +154,7 @@ export class Store {
    * precondition; retries on a conflict unless the change itself named a resourceVersion.
    */
   async guaranteedUpdate(namespace: string, name: string, mutate: Mutator, opts: WriteOptions, subresource = ''): Promise<KubeObject> {
-    await this.def.loadForWrites?.();
+    if (this.def.loadForWrites) await this.def.loadForWrites();
     const key = this.key(namespace, name);
     let current = (await this.fresh()).get(key)?.object;
     for (let attempt = 0; ; attempt++) {
