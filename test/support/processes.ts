@@ -36,7 +36,7 @@ function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promi
   });
 }
 
-export interface RedisProcess { url: string; port: number; dir: string; stop(): Promise<void>; kill(): Promise<void> }
+export interface RedisProcess { url: string; port: number; dir: string; pid: number; stop(): Promise<void>; kill(): Promise<void> }
 
 export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
   const port = await freePort();
@@ -54,13 +54,13 @@ export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
     }
   }, 'redis-server');
   return {
-    url, port, dir,
+    url, port, dir, pid: p.pid!,
     async stop() { await stopProcess(p); rmSync(dir, { recursive: true, force: true }); },
     async kill() { await stopProcess(p, 'SIGKILL'); },
   };
 }
 
-export interface ApiServerProcess { url: string; port: number; stop(): Promise<void>; kill(): Promise<void>; output(): string }
+export interface ApiServerProcess { url: string; port: number; pid: number; stop(): Promise<void>; kill(): Promise<void>; output(): string }
 
 /** What plain-HTTP tests that are not about security run with: every request is admitted as system:anonymous. */
 export const OPEN_ACCESS = ['--authorization-mode', 'AlwaysAllow', '--anonymous-auth', 'true'];
@@ -81,5 +81,5 @@ export async function startApiServer(redisUrl: string, args: string[] = [], port
     if (p.exitCode !== null) throw new Error(`apiserver exited: ${out}`);
     return (await fetch(`${url}/readyz`)).ok;
   }, 'apiserver');
-  return { url, port, stop: () => stopProcess(p), kill: () => stopProcess(p, 'SIGKILL'), output: () => out };
+  return { url, port, pid: p.pid!, stop: () => stopProcess(p), kill: () => stopProcess(p, 'SIGKILL'), output: () => out };
 }
