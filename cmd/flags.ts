@@ -110,7 +110,9 @@ const str = { type: 'string' } as const;
 
 function parse(args: string[], options: Options): Record<string, string | undefined> {
   try {
-    const { values } = parseArgs({ args, options: { ...options, v: str }, strict: true, allowPositionals: false });
+    // klog spells verbosity -v=N as well as --v=N; parseArgs would read "-v=3" as -v with value "=3".
+    const normalized = args.map((a) => (a.startsWith('-v=') ? `-${a}` : a));
+    const { values } = parseArgs({ args: normalized, options: { ...options, v: str }, strict: true, allowPositionals: false });
     return values as Record<string, string | undefined>;
   } catch (err) {
     throw new UsageError((err as Error).message);
