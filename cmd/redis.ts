@@ -18,11 +18,15 @@ export interface ManagedRedisOptions {
   redisServer?: string;
   /** Aborts the wait for Redis to answer (the process keeps running until stop()). */
   signal?: AbortSignal;
+  /** Called after every start of redis-server, the supervisor's restarts included. */
+  onStarted?: (pid: number, restarts: number) => void;
 }
 
 export interface ManagedRedis {
   url: string;
   port: number;
+  /** Where its AOF lives (DATA_DIR/redis). */
+  dir: string;
   readonly pid: number | undefined;
   /** Graceful SHUTDOWN via SIGTERM (Redis flushes the AOF), SIGKILL after 30 s. */
   stop(): Promise<void>;
@@ -57,6 +61,9 @@ export async function startManagedRedis(opts: ManagedRedisOptions): Promise<Mana
       output: redisLogLine,
       // The AOF flush on shutdown can take a moment on a large data set; killing it early risks the tail.
       stopTimeoutMs: 30_000,
+      // A crashed Redis is restarted like every other component (same port, same AOF): the cluster
+      // must not stay down because its storage died once.
+      onStarted: opts.onStarted,
     },
     logger('supervisor'),
   );
@@ -73,6 +80,7 @@ export async function startManagedRedis(opts: ManagedRedisOptions): Promise<Mana
   return {
     url,
     port,
+    dir,
     get pid() {
       return child.pid;
     },

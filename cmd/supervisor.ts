@@ -23,6 +23,8 @@ export interface ChildSpec {
   output?: 'inherit' | ((line: string) => void);
   /** How long a child gets between SIGTERM and SIGKILL. */
   stopTimeoutMs?: number;
+  /** Called after every start, restarts included (`restarts` > 0). */
+  onStarted?: (pid: number, restarts: number) => void;
 }
 
 const INITIAL_BACKOFF_MS = 1000;
@@ -78,7 +80,10 @@ export class SupervisedChild {
         resolve();
       });
     });
-    if (child.pid !== undefined) this.log.info('child started', { child: spec.name, pid: child.pid, restarts: this.restarts });
+    if (child.pid !== undefined) {
+      this.log.info('child started', { child: spec.name, pid: child.pid, restarts: this.restarts });
+      spec.onStarted?.(child.pid, this.restarts);
+    }
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -14,14 +14,24 @@ import { ensurePki, issueClientCertificate, issueServingCertificate, type Pki } 
 import { defaultNodeName, type UpFlags } from './flags.js';
 import { buildKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { startManagedRedis, type ManagedRedis } from './redis.js';
-import { SupervisedChild } from './supervisor.js';
+import { SupervisedChild, type ChildSpec } from './supervisor.js';
 
 const log = logger('up');
 const supervisorLog = logger('supervisor');
 
+/**
+ * The readable account of `up` on stdout, one line per component as it comes up (the JSON logs
+ * stay on stderr): `redis               ready    redis://127.0.0.1:40123 (…)`.
+ */
+function say(component: string, state: string, detail: string): void {
+  process.stdout.write(`${component.padEnd(19)} ${state.padEnd(8)} ${detail}\n`);
+}
+
 /** Runs until a signal stops the cluster; resolves with the process exit code. */
 export async function runUp(f: UpFlags): Promise<number> {
   const dataDir = f.dataDir;
+  // A reader of stdout that went away (`podium up | head`) must not take the cluster down with it.
+  process.stdout.on('error', () => undefined);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const unlock = await lockDataDir(dataDir);
   noteUnimplementedFlags(f);
@@ -69,14 +79,16 @@ export async function runUp(f: UpFlags): Promise<number> {
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     const server = `https://127.0.0.1:${f.port}`;
     const kubeconfig = buildKubeconfig({ server, caCertPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
-    if (await writeKubeconfig(kubeconfigPath, kubeconfig)) log.info('wrote kubeconfig', { path: kubeconfigPath, server });
+    if (await writeKubeconfig(kubeconfigPath, kubeconfig)) log.v(1, 'wrote kubeconfig', { path: kubeconfigPath, server });
 
     let redisUrl = f.redisUrl;
     if (!redisUrl) {
-      redis = await startManagedRedis({ dataDir, appendfsync: f.redisAppendfsync, signal: aborted.signal });
+      redis = await startManagedRedis({ dataDir, appendfsync: f.redisAppendfsync, signal: aborted.signal, onStarted: sayRestarted('redis') });
       redisUrl = redis.url;
+      say('redis', 'ready', `${redis.url} (pid ${redis.pid}, aof ${f.redisAppendfsync}, ${redis.dir})`);
     } else {
       log.info('using external redis', { url: redactUrl(redisUrl) });
+      say('redis', 'external', redactUrl(redisUrl));
     }
 
     // The API server's identity towards node agents (kubeadm's apiserver-kubelet-client).
@@ -105,6 +117,7 @@ export async function runUp(f: UpFlags): Promise<number> {
     components.push(apiserver);
     apiserver.start();
     await waitForReadyz(f.port, pki, aborted.signal);
+    say('apiserver', 'ready', `${server} (pid ${apiserver.pid})`);
 
     // Each component gets its own identity, bound to only what it needs (never system:masters).
     const identity = (name: string, user: string) => componentKubeconfig(pki, server, join(dataDir, `${name}.kubeconfig`), user, []);
@@ -124,12 +137,14 @@ export async function runUp(f: UpFlags): Promise<number> {
     );
     components.push(controllerManager);
     controllerManager.start();
+    say('controller-manager', 'started', `pid ${controllerManager.pid} (${f.runtime === 'none' ? 'bookkeeping controllers only' : 'all controllers'})`);
 
     if (f.runtime !== 'none') {
       const schedulerKubeconfig = await identity('scheduler', 'system:kube-scheduler');
       const scheduler = new SupervisedChild(podiumChild('scheduler', ['--kubeconfig', schedulerKubeconfig, '--v', String(f.verbosity)], LEAN), supervisorLog);
       components.push(scheduler);
       scheduler.start();
+      say('scheduler', 'started', `pid ${scheduler.pid}`);
     }
 
     if (f.runtime === 'simulated') {
@@ -144,6 +159,7 @@ export async function runUp(f: UpFlags): Promise<number> {
       );
       components.push(agent);
       agent.start();
+      say('agent', 'started', `pid ${agent.pid}, ${f.nodes} simulated node${f.nodes === 1 ? '' : 's'} (${nodeNames.length > 1 ? `${nodeNames[0]}..${nodeNames.at(-1)}` : nodeNames[0]})`);
     } else if (f.runtime === 'docker') {
       // One node: this host's Docker. It acts as system:node:<name>; its endpoint's certificate
       // comes from the cluster CA, whose holders alone (the API server) may call it.
@@ -164,9 +180,11 @@ export async function runUp(f: UpFlags): Promise<number> {
       );
       components.push(agent);
       agent.start();
+      say('agent', 'started', `pid ${agent.pid}, node ${nodeName} (docker, pods on ${DOCKER_POD_SUBNET}, ingress on port ${f.ingressPort ?? 80})`);
     }
 
     log.info('podium is ready', { kubeconfig: kubeconfigPath, server });
+    process.stdout.write(`kubeconfig: ${kubeconfigPath}\n`);
     process.stdout.write(`podium is ready: export KUBECONFIG=${kubeconfigPath}\n`);
   } catch (err) {
     if (!aborted.signal.aborted) {
@@ -229,11 +247,18 @@ async function nodeCredentials(pki: Pki, nodeNames: string[]): Promise<string> {
 }
 
 /** A child running this same program, e.g. `node dist/cmd/podium.js apiserver ...`. */
-export function podiumChild(subcommand: string, args: string[], extraNodeFlags: string[] = []): { name: string; command: string; args: string[]; output: 'inherit' } {
+export function podiumChild(subcommand: string, args: string[], extraNodeFlags: string[] = []): ChildSpec {
   const entry = fileURLToPath(new URL('./podium.js', import.meta.url));
   // Keep flags such as --enable-source-maps, but never a second inspector on the same port.
   const nodeFlags = process.execArgv.filter((a) => !a.startsWith('--inspect'));
-  return { name: subcommand, command: process.execPath, args: [...nodeFlags, ...extraNodeFlags, entry, subcommand, ...args], output: 'inherit' };
+  return { name: subcommand, command: process.execPath, args: [...nodeFlags, ...extraNodeFlags, entry, subcommand, ...args], output: 'inherit', onStarted: sayRestarted(subcommand) };
+}
+
+/** A readable line when the supervisor brings a crashed component back (the first start has its own). */
+export function sayRestarted(component: string): (pid: number, restarts: number) => void {
+  return (pid, restarts) => {
+    if (restarts > 0) say(component, 'restarted', `pid ${pid} (restart ${restarts})`);
+  };
 }
 
 function noteUnimplementedFlags(f: UpFlags): void {

@@ -118,6 +118,7 @@ export class Agent {
       await n.runtime.close();
     }
     await this.watching?.catch(() => undefined);
+    this.status.close();
   }
 
   private fieldSelector(): string {
@@ -144,16 +145,25 @@ export class Agent {
     const signal = this.abort.signal;
     const selector = encodeURIComponent(this.fieldSelector());
     let rv = '';
+    let failing = false;
     while (!signal.aborted) {
       try {
         if (!rv) {
           rv = await this.relist(selector);
           onSynced();
+          if (failing) {
+            failing = false;
+            log.info('pod watch resumed');
+          }
         }
         let expired = false;
         await this.o.api.watch<Pod>(
           `/api/v1/pods?watch=true&allowWatchBookmarks=true&fieldSelector=${selector}&resourceVersion=${rv}&timeoutSeconds=${240 + Math.floor(Math.random() * 120)}`,
           (e) => {
+            if (failing) {
+              failing = false;
+              log.info('pod watch resumed');
+            }
             if (e.type === 'ERROR') {
               expired = (e.object as unknown as { code?: number }).code === 410;
               return;
@@ -167,7 +177,11 @@ export class Agent {
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof ApiError && err.code === 410) rv = '';
-        else log.warn('pod watch failed; retrying', { error: (err as Error).message });
+        else if (!failing) {
+          // Once per outage; every retry of it is detail.
+          failing = true;
+          log.warn('pod watch failed; retrying', { error: (err as Error).message });
+        } else log.v(2, 'pod watch failed again', { error: (err as Error).message });
         await new Promise((r) => setTimeout(r, RELIST_DELAY_MS));
       }
     }

@@ -10,6 +10,9 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 
+/** A minute: far beyond any answer a healthy API server gives the agent outside a watch. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export interface ApiConnection {
   server: string;
   ca?: string | Buffer;
@@ -172,6 +175,10 @@ export class ApiClient {
       agent: this.agent,
       signal,
     });
+    // A request (not a watch) to an API server that stopped answering without closing the
+    // connection (frozen, overloaded) must fail in time: a heartbeat or status write hung on it
+    // forever would never be retried. Watches end through their signal.
+    if (!signal) req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer from the API server within ${REQUEST_TIMEOUT_MS / 1000} s`)));
     return new Promise((resolve, reject) => {
       req.once('response', resolve);
       req.once('error', reject);

@@ -12,6 +12,8 @@ import { postNodeConditions } from './node-registration.js';
 const log = logger('lease');
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
+const RETRY_MIN_MS = 200;
+const RETRY_MAX_MS = 7000;
 
 export interface HeartbeatOptions {
   renewIntervalMs?: number;
@@ -28,6 +30,7 @@ export class NodeHeartbeat {
   private leaseTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly failures = { lease: 0, status: 0 };
   renewals = 0;
   private readonly renewMs: number;
   private readonly durationS: number;
@@ -63,13 +66,21 @@ export class NodeHeartbeat {
   private schedule(which: 'lease' | 'status', delayMs: number): void {
     if (this.stopped) return;
     const tick = async (): Promise<void> => {
+      let next = which === 'lease' ? this.renewMs : this.statusMs;
       try {
         if (which === 'lease') await this.renew();
         else this.conditions = (await postNodeConditions(this.api, this.nodeName, this.conditions)).status?.conditions;
+        if (this.failures[which]) log.info(`${which} heartbeat resumed`, { node: this.nodeName, failedAttempts: this.failures[which] });
+        this.failures[which] = 0;
       } catch (err) {
-        log.warn(`${which} heartbeat failed`, { node: this.nodeName, error: (err as Error).message });
+        // The first failure of a streak is a warning; the retries of an outage are detail.
+        if (this.failures[which]++ === 0) log.warn(`${which} heartbeat failed; retrying`, { node: this.nodeName, error: (err as Error).message });
+        else log.v(2, `${which} heartbeat failed again`, { node: this.nodeName, attempts: this.failures[which], error: (err as Error).message });
+        // Upstream's lease controller retries a failed renewal at once with a short back-off
+        // (200 ms doubling to 7 s), so a node comes back soon after the API server does.
+        if (which === 'lease') next = Math.min(next, RETRY_MIN_MS * 2 ** Math.min(this.failures.lease - 1, 10), RETRY_MAX_MS);
       }
-      this.schedule(which, which === 'lease' ? this.renewMs : this.statusMs);
+      this.schedule(which, next);
     };
     const timer = setTimeout(() => void tick(), delayMs);
     if (which === 'lease') this.leaseTimer = timer;

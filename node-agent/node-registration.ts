@@ -123,7 +123,7 @@ export async function registerNode(api: ApiClient, c: NodeConfig): Promise<Node>
   };
   try {
     const created = await api.create<Node>('/api/v1/nodes', node);
-    log.info('registered node', { node: c.name, internalIP: c.internalIP, podCIDR: c.podCIDR });
+    log.v(1, 'registered node', { node: c.name, internalIP: c.internalIP, podCIDR: c.podCIDR });
     return created;
   } catch (err) {
     if (!isConflict(err)) throw err;
@@ -136,7 +136,7 @@ export async function registerNode(api: ApiClient, c: NodeConfig): Promise<Node>
   const updated = await api.strategicPatch<Node>(`/api/v1/nodes/${encodeURIComponent(c.name)}/status`, {
     status: nodeStatus(c, Date.now(), existing.status),
   });
-  log.info('node already registered; updated it', { node: c.name });
+  log.v(1, 'node already registered; updated it', { node: c.name });
   return updated;
 }
 

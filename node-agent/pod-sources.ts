@@ -5,9 +5,12 @@
 // them as its node, which the Node authorizer allows only for pods bound to it.
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service, ServiceList } from 'kubernetes-types/core/v1.js';
 import type { TokenRequest } from 'kubernetes-types/authentication/v1.js';
+import { logger } from '../apimachinery/log.js';
 import { isNotFound, type ApiClient } from './api.js';
 import type { EnvResolver } from './runtime/env.js';
 import { PV_HOST_PATH_KEY, type VolumeSources } from './runtime/types.js';
+
+const log = logger('pod-sources');
 
 /** Re-read objects at least this often, so mounted config follows updates within a minute. */
 const REFRESH_MS = 30_000;
@@ -28,7 +31,9 @@ const asText = (data: Record<string, Buffer>): Record<string, string> => Object.
 
 export class PodSourceResolver {
   private readonly objects = new Map<string, Cached<Record<string, Buffer>>>();
-  private readonly tokens = new Map<string, { token: string; renewAt: number }>();
+  private readonly tokens = new Map<string, { token: string; renewAt: number; expiresAt: number }>();
+  private readonly claims = new Map<string, string | undefined>();
+  private readonly services = new Map<string, Record<string, string>>();
 
   constructor(private readonly api: ApiClient) {}
 
@@ -108,7 +113,19 @@ export class PodSourceResolver {
   private async cached(key: string, read: () => Promise<Record<string, Buffer> | undefined>): Promise<Record<string, Buffer> | undefined> {
     const hit = this.objects.get(key);
     if (hit && Date.now() - hit.at < REFRESH_MS) return hit.value;
-    const value = await read();
+    let value: Record<string, Buffer> | undefined;
+    try {
+      value = await read();
+    } catch (err) {
+      // The API is unreachable: a pod whose container crashes while the control plane is down
+      // must still restart, so the last copy read stands in (upstream's managers serve their
+      // cache). It is refreshed on the next sync that reaches the API.
+      if (hit) {
+        log.v(2, 'API unreachable; using the last copy read', { object: key, error: (err as Error).message });
+        return hit.value;
+      }
+      throw err;
+    }
     this.objects.set(key, { value, at: Date.now() });
     return value;
   }
@@ -132,6 +149,20 @@ export class PodSourceResolver {
     const key = `${pod.metadata?.uid}/${audience ?? ''}/${expirationSeconds}`;
     const have = this.tokens.get(key);
     if (have && Date.now() < have.renewAt) return have.token;
+    try {
+      return await this.requestToken(pod, key, audience, expirationSeconds);
+    } catch (err) {
+      // Renewal starts at 80 % of the token's life: while the API is down the current token
+      // stays valid until it expires, as upstream's token manager keeps serving it.
+      if (have && Date.now() < have.expiresAt) {
+        log.v(2, 'cannot renew a service account token; keeping the current one', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: (err as Error).message });
+        return have.token;
+      }
+      throw err;
+    }
+  }
+
+  private async requestToken(pod: Pod, key: string, audience: string | undefined, expirationSeconds: number): Promise<string> {
     const ns = pod.metadata?.namespace ?? '';
     const account = pod.spec?.serviceAccountName || 'default';
     const request: TokenRequest = {
@@ -145,11 +176,25 @@ export class PodSourceResolver {
     };
     const answer = await this.api.create<TokenRequest>(`/api/v1/namespaces/${ns}/serviceaccounts/${account}/token`, request);
     const token = answer.status?.token ?? '';
-    this.tokens.set(key, { token, renewAt: Date.now() + expirationSeconds * 1000 * TOKEN_RENEW_AT });
+    const issued = Date.now();
+    this.tokens.set(key, { token, renewAt: issued + expirationSeconds * 1000 * TOKEN_RENEW_AT, expiresAt: issued + expirationSeconds * 1000 });
     return token;
   }
 
   private async claimPath(ns: string, claimName: string): Promise<string | undefined> {
+    const key = `${ns}/${claimName}`;
+    try {
+      const path = await this.readClaimPath(ns, claimName);
+      this.claims.set(key, path);
+      return path;
+    } catch (err) {
+      // A bound claim's volume does not move: the path read before serves while the API is down.
+      if (this.claims.get(key) !== undefined) return this.claims.get(key);
+      throw err;
+    }
+  }
+
+  private async readClaimPath(ns: string, claimName: string): Promise<string | undefined> {
     const claim = await this.api.get<PersistentVolumeClaim>(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${claimName}`).catch(missing);
     const volumeName = claim?.spec?.volumeName;
     if (!volumeName) return undefined;
@@ -159,9 +204,20 @@ export class PodSourceResolver {
 
   /** upstream's getServiceEnvVarMap: FOO_SERVICE_HOST/PORT and the docker-links style variables. */
   private async serviceEnv(ns: string): Promise<Record<string, string>> {
-    const list = await this.api.get<ServiceList>(`/api/v1/namespaces/${ns}/services`).catch(() => undefined);
+    let list: ServiceList;
+    try {
+      list = await this.api.get<ServiceList>(`/api/v1/namespaces/${ns}/services`);
+    } catch (err) {
+      // A container restarted while the API is down gets the services last read, not none
+      // (which would silently change its environment between restarts).
+      const last = this.services.get(ns);
+      if (last) return last;
+      log.warn('cannot list services for the environment of a container', { namespace: ns, error: (err as Error).message });
+      return {};
+    }
     const env: Record<string, string> = {};
-    for (const svc of list?.items ?? []) addServiceEnv(env, svc);
+    for (const svc of list.items ?? []) addServiceEnv(env, svc);
+    this.services.set(ns, env);
     return env;
   }
 }

@@ -216,6 +216,9 @@ export class PodWorkers {
     const { status } = this.o;
     const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, killed, { hostIP: this.o.hostIP, nowMs: Date.now(), terminating: true });
     await status.setStatus(pod, next);
+    // Jobs and other watchers read how a deleted pod ended from this status: it must be in the
+    // API before the pod goes (the status manager holds it while the API server is unreachable).
+    if (!status.written(pod.metadata?.uid ?? '')) throw new Error('the final status of the killed pod is not written yet');
   }
 
   private finish(w: Worker): void {

@@ -28,7 +28,7 @@ export async function runControllers(client: ApiClient, controllers: Controller[
   await Promise.all(
     controllers.map(async (c) => {
       const clog = logger(c.name);
-      clog.info('starting controller');
+      clog.v(1, 'starting controller');
       try {
         await c.run({ ...ctx, log: clog }, workers);
       } catch (e) {

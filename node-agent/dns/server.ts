@@ -102,7 +102,7 @@ export class ClusterDnsServer {
     // Never forward to ourselves: that would loop until every hop times out.
     const self = this.upstreams.findIndex((u) => u.host === this.options.address && u.port === this.port);
     if (self >= 0) this.upstreams.splice(self, 1);
-    log.info('cluster DNS listening', { address: this.options.address, port: this.port, zone: this.zone, upstreams: this.upstreams.map((u) => `${u.host}:${u.port}`) });
+    log.v(1, 'cluster DNS listening', { address: this.options.address, port: this.port, zone: this.zone, upstreams: this.upstreams.map((u) => `${u.host}:${u.port}`) });
     return { port: this.port };
   }
 

@@ -158,7 +158,7 @@ export class IngressProxy {
       this.https.on('tlsClientError', () => {});
       httpsPort = await listen(this.https, this.options.httpsPort, host);
     }
-    log.info('ingress proxy listening', { address: host, port, httpsPort });
+    log.v(1, 'ingress proxy listening', { address: host, port, httpsPort });
     return { port, httpsPort };
   }
 

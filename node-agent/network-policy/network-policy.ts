@@ -182,7 +182,7 @@ export class NetworkPolicyEnforcer {
     if (inPlace) return;
     if (ours.length === 0) {
       await this.iptables.ensureJump('filter', 'FORWARD', this.topChain, this.jumpMatch(), true);
-      log.info('network policy jump installed', { chain: this.topChain });
+      log.v(1, 'network policy jump installed', { chain: this.topChain });
       return;
     }
     // Insert the new first copy before removing the old ones, so there is never a moment without it.

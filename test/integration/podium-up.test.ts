@@ -153,7 +153,17 @@ describe('podium up', () => {
     const p = up(['--data-dir', dataDir, '--port', String(port), '--runtime', 'none']);
     await p.waitReady();
     const kubeconfigPath = join(dataDir, 'kubeconfig');
-    expect(p.stdout).toContain(`podium is ready: export KUBECONFIG=${kubeconfigPath}`);
+    // stdout is the readable account: one line per component as it comes up, then the kubeconfig.
+    const pattern = (...lines: (string | RegExp)[]) => lines.map((l) => (typeof l === 'string' ? l : expect.stringMatching(l)));
+    expect(p.stdout).toEqual(pattern(
+      new RegExp(`^redis {15}ready {4}redis://127\\.0\\.0\\.1:\\d+ \\(pid \\d+, aof everysec, ${dataDir}/redis\\)$`),
+      new RegExp(`^apiserver {11}ready {4}https://127\\.0\\.0\\.1:${port} \\(pid ${p.childPids('apiserver')[0]}\\)$`),
+      new RegExp(`^controller-manager  started  pid ${p.childPids('controller-manager')[0]} \\(bookkeeping controllers only\\)$`),
+      `kubeconfig: ${kubeconfigPath}`,
+      `podium is ready: export KUBECONFIG=${kubeconfigPath}`,
+    ));
+    // The JSON logs on stderr stay quiet at the default -v 0: no debug detail.
+    expect(p.logs.filter((l) => l.level === 20)).toEqual([]);
     for (const f of ['ca.crt', 'ca.key', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key', 'sa.key', 'sa.pub', 'encryption-config.yaml']) expect(existsSync(join(dataDir, 'pki', f))).toBe(true);
     // The controller manager runs as itself, not as the admin.
     const cmUser = parse(readFileSync(join(dataDir, 'controller-manager.kubeconfig'), 'utf8')).users[0];
@@ -192,6 +202,7 @@ describe('podium up', () => {
     kill(first!, 'SIGKILL');
     await p.waitFor('the restart', () => p.childPids('apiserver').length === 2);
     expect(p.logs.some((l) => l.msg === 'child exited unexpectedly; restarting' && l.child === 'apiserver' && l.signal === 'SIGKILL')).toBe(true);
+    expect(p.stdout).toContain(`apiserver           restarted pid ${p.childPids('apiserver')[1]} (restart 1)`);
     await p.waitFor('readyz after the restart', () => {
       try {
         return readyz(kubeconfigPath) === 'ok';
@@ -264,6 +275,7 @@ describe('podium up', () => {
       const p = up(['--data-dir', dir, '--port', String(port), '--runtime', 'none', '--redis-url', `redis://127.0.0.1:${redisPort}`]);
       await p.waitReady();
       expect(p.childPids('redis')).toEqual([]);
+      expect(p.stdout[0]).toBe(`redis               external redis://127.0.0.1:${redisPort}`);
       expect(readyz(join(dir, 'kubeconfig'))).toBe('ok');
       p.proc.kill('SIGTERM');
       expect(await p.exited).toBe(0);

@@ -11,6 +11,7 @@ import { freePort, ROOT } from '../support/processes.js';
 
 let up: ChildProcess | undefined;
 let output = '';
+let stdout = '';
 let dataDir = '';
 
 afterAll(async () => {
@@ -27,13 +28,20 @@ test('up starts a simulated agent whose nodes become Ready, and stops it on SIGT
   up = spawn(process.execPath, [join(ROOT, 'dist/cmd/podium.js'), 'up', '--data-dir', dataDir, '--port', String(port), '--runtime', 'simulated', '--nodes', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  up.stdout!.on('data', (d) => (output += d));
+  up.stdout!.on('data', (d) => {
+    output += d;
+    stdout += d;
+  });
   up.stderr!.on('data', (d) => (output += d));
   const deadline = Date.now() + 45_000;
   while (!output.includes('podium is ready')) {
     if (Date.now() > deadline || up.exitCode !== null) throw new Error(`up did not become ready:\n${output.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // One readable line per component on stdout, the agent's naming its nodes.
+  expect(stdout).toMatch(/^scheduler {11}started  pid \d+$/m);
+  expect(stdout).toMatch(/^agent {15}started  pid \d+, 2 simulated nodes \(sim-0\.\.sim-1\)$/m);
+  expect(stdout).toContain(`kubeconfig: ${join(dataDir, 'kubeconfig')}\n`);
   const api = new ApiClient(connectionFromKubeconfig(join(dataDir, 'kubeconfig')));
   try {
     let ready: string[] = [];
