@@ -36,6 +36,7 @@ let webExistingMax = 0;
 const jobActiveMax = new Map<string, number>();
 const bindings = new Map<string, number>();
 const rebinds: string[] = [];
+const bindTimes: number[] = [];
 
 function onPodEvent(_type: string, before: Pod | undefined, after: Pod | undefined): void {
   const pods = tracker!;
@@ -53,7 +54,10 @@ function onPodEvent(_type: string, before: Pod | undefined, after: Pod | undefin
   if (labels.burst && after) {
     const was = before?.spec?.nodeName;
     const now = after.spec?.nodeName;
-    if (now && !was) bindings.set(after.metadata!.uid!, (bindings.get(after.metadata!.uid!) ?? 0) + 1);
+    if (now && !was) {
+      bindings.set(after.metadata!.uid!, (bindings.get(after.metadata!.uid!) ?? 0) + 1);
+      bindTimes.push(Date.now());
+    }
     if (was && now !== was) rebinds.push(`${after.metadata?.name}: ${was} -> ${now}`);
   }
 }
@@ -256,6 +260,7 @@ test('the scheduler killed while it binds a burst: every pod is bound exactly on
     while (childPids(upPid, 'scheduler').includes(pid)) await sleep(10);
     const fresh = await waitForChild(upPid, 'scheduler', pid);
     const restartMs = Date.now() - killedAt;
+    const restartedAt = Date.now();
     await until('every burst pod to be bound', async () => {
       const pods = tracker!.select(mine);
       return pods.length === BURST && pods.every((p) => !!p.spec?.nodeName);
@@ -270,6 +275,7 @@ test('the scheduler killed while it binds a burst: every pod is bound exactly on
       pods: BURST,
       boundAtKill,
       schedulerRestartMs: restartMs,
+      firstBindAfterRestartMs: (bindTimes.find((t) => t >= restartedAt) ?? NaN) - restartedAt,
       allBoundAfterKillMs: allBoundMs,
       podsBound: pods.filter((p) => p.spec?.nodeName).length,
       bindingsPerPodMin: Math.min(...counts),
