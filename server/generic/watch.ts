@@ -1,6 +1,6 @@
 // Watch streams from the watch cache: initial state where asked, then every later event once
 // and in order; selector transitions become ADDED/DELETED as upstream; 410 when the start is
-// older than what is kept; bookmarks; a timeout; slow readers are cut off.
+// older than what is kept; bookmarks; a timeout; slow and stuck readers are cut off.
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../registry/types.js';
 import type { Store } from './store.js';
@@ -9,11 +9,26 @@ import type { CacheEvent, EventType } from '../storage/watch-cache.js';
 import { materialize } from '../storage/watch-cache.js';
 import { badRequest, gone, timeout } from '../../apimachinery/errors.js';
 import type { RedisStorage } from '../storage/redis-storage.js';
+import { logger } from '../../apimachinery/log.js';
+
+const log = logger('watch');
 
 export type EventEncoder = (type: EventType | 'BOOKMARK' | 'ERROR', obj: KubeObject, first: boolean) => string;
 
-/** A watcher whose unread output passes this is disconnected rather than buffered further. */
+/**
+ * A watcher whose unsent events (beyond its initial state) pass this is disconnected rather
+ * than buffered further: it bounds what one reader that keeps up too slowly can hold.
+ */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/**
+ * A watcher with more than STALLED_BYTES unsent whose socket takes nothing for STALL_TIMEOUT_MS
+ * has stopped reading (the kernel's buffers, several MB on loopback, are full before this
+ * counts anything). Upstream's cacher closes such a watcher once its channel stays full past a
+ * short budget ("Forcing watcher close due to unresponsiveness"); closing it here keeps a stuck
+ * client from pinning events that the cache's ring has long let go of.
+ */
+const STALLED_BYTES = 1024 * 1024;
+const STALL_TIMEOUT_MS = 5000;
 const BOOKMARK_INTERVAL_MS = 30_000;
 
 interface Delivery { type: EventType; object: KubeObject; ev?: CacheEvent }
@@ -33,11 +48,33 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   let closed = false;
   /** Output of the current batch, written with one write (one chunk) per batch. */
   let batch: (string | Buffer)[] = [];
+  /** Bytes given to res.write, and those the socket has taken (write callbacks); the difference sits in our memory. */
+  let written = 0;
+  let delivered = 0;
+  /** The initial state goes out first and does not count as a backlog of events. */
+  let initialBytes = 0;
+  let stallTimer: NodeJS.Timeout | undefined;
+  const cutOff = (why: string) => {
+    log.warn('Forcing watcher close due to unresponsiveness', { resource: store.type, reason: why, unsentBytes: written - delivered });
+    finish(true);
+  };
+  const watchForStall = (mark: number) => {
+    stallTimer = setTimeout(() => {
+      stallTimer = undefined;
+      if (closed || written - delivered <= STALLED_BYTES) return;
+      if (delivered === mark) cutOff(`nothing read for ${STALL_TIMEOUT_MS} ms`);
+      else watchForStall(delivered);
+    }, STALL_TIMEOUT_MS);
+  };
   const flush = () => {
     if (closed || batch.length === 0) return;
-    res.write(batch.length === 1 ? batch[0] : Buffer.concat(batch.map((b) => (typeof b === 'string' ? Buffer.from(b) : b))));
+    const chunk = batch.length === 1 ? batch[0] : Buffer.concat(batch.map((b) => (typeof b === 'string' ? Buffer.from(b) : b)));
     batch = [];
-    if (res.writableLength > MAX_BUFFERED_BYTES) finish(true);
+    const n = Buffer.byteLength(chunk);
+    written += n;
+    res.write(chunk, () => (delivered += n));
+    if (written - Math.max(delivered, initialBytes) > MAX_BUFFERED_BYTES) cutOff('buffer full');
+    else if (!stallTimer && written - delivered > STALLED_BYTES) watchForStall(delivered);
   };
   const write = (line: string) => {
     batch.push(line);
@@ -78,6 +115,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
     closed = true;
     unsubscribe();
     clearTimeout(endTimer);
+    clearTimeout(stallTimer);
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     if (destroy) res.destroy(); else res.end();
   }
@@ -105,6 +143,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
     const items: Delivery[] = [];
     for (const [key, e] of cache.entries(prefix)) if (inScope(key) && matches(e.object)) items.push({ type: 'ADDED', object: e.object });
     for (const d of items) write(encode('ADDED', store.out(d.object), first));
+    initialBytes = batch.reduce((n, b) => n + Buffer.byteLength(b), 0);
     if (opts.sendInitialEvents && opts.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
     backlog = [];
   } else {
