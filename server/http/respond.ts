@@ -35,7 +35,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   let status: StatusError;
   if (isStatusError(err)) status = err;
   else {
-    log.error('unexpected error', { err: (err as Error)?.stack ?? String(err) });
+    log.error('unexpected error', { auditID: res.getHeader('Audit-Id'), err: (err as Error)?.stack ?? String(err) });
     status = internalError((err as Error)?.message ?? String(err));
   }
   if (res.headersSent) {

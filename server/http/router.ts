@@ -47,6 +47,7 @@ export function createRouter(ctx: RouterContext) {
   async function health(res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const checks: [string, boolean][] = [['ping', true], ['log', true]];
     if (path !== '/livez') checks.push(['etcd', ctx.cacher.redisHealthy && (await ctx.redis.ping())]);
+    for (const [name, good] of checks) metrics.recordHealthCheck(path.slice(1), name, good);
     const ok = checks.every(([, good]) => good);
     if (query.has('verbose')) {
       const lines = checks.map(([name, good]) => `[${good ? '+' : '-'}]${name} ${good ? 'ok' : 'failed: reason withheld'}`);
@@ -78,7 +79,7 @@ export function createRouter(ctx: RouterContext) {
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return health(res, path, query);
     if (path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return text(res, 200, 'ok');
     if (path === '/version') return sendJson(res, 200, versionInfo());
-    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return writeMetrics(metrics.registry, res);
+    if ((path === '/metrics' || path === '/metrics/slis') && (req.method === 'GET' || req.method === 'HEAD')) return writeMetrics(path === '/metrics' ? metrics.registry : metrics.slis, res);
     if (path.startsWith('/openapi/') && openapi(req, res, path, query)) return;
     if (req.method === 'GET' && (path === '/api' || path === '/apis')) {
       const agg = aggregatedVersion(req.headers.accept);

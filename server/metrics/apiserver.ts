@@ -94,6 +94,17 @@ export class ApiServerMetrics {
     labelNames: ['operation', 'type'] as const, buckets: STORAGE_BUCKETS, registers: [this.registry],
   });
 
+  /** /metrics/slis: the health checks' results (upstream's kubernetes_healthcheck series). */
+  readonly slis = new Registry();
+  private readonly healthcheck = new Gauge({
+    name: 'kubernetes_healthcheck', help: 'This metric records the result of a single healthcheck.',
+    labelNames: ['name', 'type'] as const, registers: [this.slis],
+  });
+  private readonly healthchecks = new Counter({
+    name: 'kubernetes_healthchecks_total', help: 'This metric records the results of all healthcheck.',
+    labelNames: ['name', 'type', 'status'] as const, registers: [this.slis],
+  });
+
   constructor(cacher?: Cacher) {
     collectDefaultMetrics({ register: this.registry });
     this.inflight.set({ request_kind: 'readOnly' }, 0);
@@ -137,6 +148,12 @@ export class ApiServerMetrics {
       }
       this.requests.inc({ ...labels, code: String(code) });
     };
+  }
+
+  /** One health check's result, as /healthz, /livez or /readyz ran it (`type` is which). */
+  recordHealthCheck(type: string, name: string, ok: boolean): void {
+    this.healthcheck.set({ name, type }, ok ? 1 : 0);
+    this.healthchecks.inc({ name, type, status: ok ? 'success' : 'error' });
   }
 
   /** Times every storage call but the blocking stream tail (which waits for writes by design). */

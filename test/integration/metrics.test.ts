@@ -236,6 +236,13 @@ describe('API server /metrics', () => {
     expect(anonymous.body.message).toContain('system:anonymous');
     // The monitoring role reaches the metrics and health checks, nothing else.
     expect((await as('monitor')('GET', '/readyz/etcd')).status).toBe(200);
+    const readyBefore = value((await as('monitor')('GET', '/metrics/slis')).body, 'kubernetes_healthchecks_total', { name: 'etcd', type: 'readyz', status: 'success' }) ?? 0;
+    expect((await as('monitor')('GET', '/readyz')).status).toBe(200);
+    const slis = await as('monitor')('GET', '/metrics/slis');
+    expect(slis.status).toBe(200);
+    expect(value(slis.body, 'kubernetes_healthcheck', { name: 'etcd', type: 'readyz' })).toBe(1);
+    expect(value(slis.body, 'kubernetes_healthchecks_total', { name: 'etcd', type: 'readyz', status: 'success' })).toBe(readyBefore + 1);
+    expect((await as('alice')('GET', '/metrics/slis')).status).toBe(403);
     expect((await as('monitor')('GET', `/api/v1/namespaces/${NS}/configmaps`)).status).toBe(403);
     const role = (await admin('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/system:monitoring')).body;
     expect(role.rules).toEqual([{ verbs: ['get'], nonResourceURLs: ['/metrics', '/metrics/slis', '/livez', '/readyz', '/healthz', '/livez/*', '/readyz/*', '/healthz/*'] }]);
