@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
-import { freePort, ROOT, startRedis, type RedisProcess } from '../support/processes.js';
+import { freePort, ROOT, startApiServer, startRedis, type RedisProcess } from '../support/processes.js';
 import { until } from '../support/wait.js';
 import { ensurePki, issueClientCertificate, issueServingCertificate } from '../../server/pki.js';
 import { AgentServer } from '../../node-agent/server.js';
@@ -62,12 +63,12 @@ async function kubectl(bin: string, who: keyof typeof TOKENS, ...args: string[])
 
 interface Reply { status: number; body: any; headers: Headers }
 
-/** One HTTPS request to the API server, trusting the cluster CA; JSON bodies parsed. */
+/** One request to an API server (HTTPS trusting the cluster CA, or plain HTTP); JSON bodies parsed. */
 function call(base: string, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, ca, agent: false,
+    const req = (url.protocol === 'https:' ? request : httpRequest)({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, ca, agent: false,
       headers: { ...(payload ? { 'Content-Type': contentType } : {}), ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -301,6 +302,27 @@ describe('request IDs', () => {
     const verbose = await kubectl(KUBECTLS[1], 'admin', 'get', 'ns', NS, '-v', '8');
     expect(verbose.err).toMatch(/Audit-Id: [0-9a-f-]{36}/);
   }, 20_000);
+});
+
+describe('request logs', () => {
+  test('by default no line per request, but a 5xx is logged at level 0 with its audit ID', async () => {
+    const ownRedis = await startRedis();
+    const quiet = await startApiServer(ownRedis.url);
+    try {
+      for (let i = 0; i < 5; i++) expect((await call(quiet.url, 'GET', '/api/v1/namespaces/default')).status).toBe(200);
+      await ownRedis.kill();
+      const failed = await call(quiet.url, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'x' } });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(failed.body).toMatchObject({ kind: 'Status', code: failed.status });
+      const id = failed.headers.get('audit-id');
+      const line = await until('the failure line', async () => quiet.output().split('\n').find((l) => l.includes(`"auditID":"${id}"`)), 5_000);
+      expect(JSON.parse(line)).toMatchObject({ msg: 'request failed', level: 50, code: failed.status, verb: 'POST' });
+      expect(quiet.output()).not.toContain('"msg":"request"');
+    } finally {
+      await quiet.kill();
+      await ownRedis.stop();
+    }
+  }, 30_000);
 });
 
 describe('controller manager --metrics-bind-address', () => {
