@@ -31,6 +31,11 @@ export class WorkQueue {
     this.dirty.add(key);
     if (!this.queuedAt.has(key)) this.queuedAt.set(key, process.hrtime.bigint());
     if (this.processing.has(key)) return;
+    this.hand(key);
+  }
+
+  /** To a waiting worker, or to the back of the queue. */
+  private hand(key: string): void {
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
@@ -98,8 +103,9 @@ export class WorkQueue {
     this.startedAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key)) {
-      this.dirty.delete(key);
-      this.add(key);
+      // Re-added while it was processed (and counted as an add then): queued now, still dirty.
+      if (this.shuttingDown) this.dirty.delete(key);
+      else this.hand(key);
     }
   }
 
