@@ -112,7 +112,13 @@ export function createRouter(ctx: RouterContext) {
     const audited = { statusCode: 101, once: (event: 'close', listener: () => void) => socket.once(event, listener) };
     const { labels } = labelsOf(req, p);
     const end = metrics.begin(labels, true);
-    socket.once('close', () => end(audited.statusCode));
+    const started = Date.now();
+    socket.once('close', () => {
+      end(audited.statusCode);
+      const fields = { auditID: req.headers['audit-id'], verb: labels.verb, method: req.method, url: req.url, code: audited.statusCode, ms: Date.now() - started };
+      if (audited.statusCode >= 500) log.error('request failed', fields);
+      else log.v(3, 'request', fields);
+    });
     try {
       await admitRequest(ctx.security, req, audited, path, info);
       const websocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
@@ -123,7 +129,7 @@ export function createRouter(ctx: RouterContext) {
       await ctx.nodes.upgrade(req, socket, head, info.namespace, info.name, info.subresource, query);
     } catch (err) {
       audited.statusCode = isStatusError(err) ? err.code : 500;
-      sendErrorOnSocket(socket, err);
+      sendErrorOnSocket(socket, err, req.headers['audit-id'] as string);
     }
   }
 
