@@ -6,6 +6,8 @@ import { Agent, simulatedNodeName } from '../node-agent/agent.js';
 import { ApiClient, connectionFromKubeconfig, type ApiConnection } from '../node-agent/api.js';
 import type { AgentFlags } from './flags.js';
 import { watchParent } from './supervisor.js';
+import { startMetricsServer } from '../apimachinery/prometheus.js';
+import { kubeletRegistry } from '../node-agent/kubelet-metrics.js';
 
 const log = logger('agent');
 
@@ -58,6 +60,10 @@ export async function runAgent(f: AgentFlags): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   watchParent(() => stop('supervising podium process exited'));
 
+  if (f.metricsBindAddress) {
+    const { port } = await startMetricsServer(kubeletRegistry, f.metricsBindAddress);
+    log.info('serving metrics', { address: f.metricsBindAddress, port });
+  }
   await agent.start();
   log.info('node agent running', { runtime: f.runtime, nodes: f.nodes, prefix: f.nodeNamePrefix });
   const code = await stopped;

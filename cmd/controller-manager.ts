@@ -7,6 +7,8 @@ import { setLocalPathDataDir } from '../controllers/local-path-provisioner.js';
 import { dirname } from 'node:path';
 import type { ControllerManagerFlags } from './flags.js';
 import { watchParent } from './supervisor.js';
+import { startMetricsServer } from '../apimachinery/prometheus.js';
+import { collectProcessMetrics, controllerManagerRegistry } from '../controllers/framework/workqueue-metrics.js';
 
 const log = logger('controller-manager');
 
@@ -22,6 +24,11 @@ export async function runControllerManagerCommand(f: ControllerManagerFlags): Pr
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   watchParent(() => shutdown('supervising podium process exited'));
+  if (f.metricsBindAddress) {
+    collectProcessMetrics();
+    const { port } = await startMetricsServer(controllerManagerRegistry, f.metricsBindAddress);
+    log.info('serving metrics', { address: f.metricsBindAddress, port });
+  }
   const controllers = selectControllers(allControllers({ csrSigning: { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } }), f.controllers);
   log.info('starting', { kubeconfig: f.kubeconfig, leaderElect: f.leaderElect, controllers: controllers.map((c) => c.name) });
   const ok = await runControllerManager({ client, leaderElect: f.leaderElect, controllers }, abort.signal);

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseHostPort } from '../apimachinery/prometheus.js';
 
 /** A bad command line: podium.ts prints the message and the usage, and exits 2. */
 export class UsageError extends Error {}
@@ -66,6 +67,13 @@ export interface ControllerManagerFlags {
   /** upstream's --cluster-signing-cert-file/--cluster-signing-key-file: the CA the csrsigning controller signs with. */
   clusterSigningCertFile?: string;
   clusterSigningKeyFile?: string;
+  /**
+   * host:port of a plain-HTTP listener for /metrics (the work queues' workqueue_* series and
+   * process metrics); none when not given. Upstream serves them on its authenticated secure
+   * port (10257); Podium's controller manager has no HTTPS endpoint, so this one is meant for
+   * loopback.
+   */
+  metricsBindAddress?: string;
   verbosity: number;
 }
 
@@ -101,6 +109,12 @@ export interface AgentFlags {
   serviceClusterIpRange: string;
   clusterDomain: string;
   /** The ingress controller's HTTP port; 0 runs none. */
+  /**
+   * host:port of a plain-HTTP listener for the kubelet series (/metrics), as kube-proxy's flag
+   * of that name: the way to read them from simulated nodes, which serve no HTTPS endpoint.
+   * With the docker runtime the same series are also on its HTTPS endpoint (nodes/NODE/proxy/metrics).
+   */
+  metricsBindAddress?: string;
   ingressPort: number;
   verbosity: number;
 }
@@ -134,6 +148,16 @@ function choiceFlag<T extends string>(name: string, value: string | undefined, c
 
 function ipv4Flag(name: string, value: string | undefined): string | undefined {
   if (value !== undefined && !isIPv4(value)) throw new UsageError(`--${name}: want an IPv4 address, got "${value}"`);
+  return value;
+}
+
+function hostPortFlag(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseHostPort(value);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
   return value;
 }
 
@@ -281,6 +305,7 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     'service-cluster-ip-range': str,
     'cluster-domain': str,
     'ingress-port': str,
+    'metrics-bind-address': str,
   });
   const kubeconfig = f.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig && !f.server) throw new UsageError('--kubeconfig (or KUBECONFIG) or --server is required');
@@ -305,6 +330,7 @@ export function parseAgentFlags(args: string[]): AgentFlags {
     serviceClusterIpRange: cidrFlag('service-cluster-ip-range', f['service-cluster-ip-range'], '10.96.0.0/16'),
     clusterDomain: f['cluster-domain'] ?? 'cluster.local',
     ingressPort: intFlag('ingress-port', f['ingress-port'], 80, 0, 65535),
+    metricsBindAddress: hostPortFlag('metrics-bind-address', f['metrics-bind-address']),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }
@@ -340,7 +366,7 @@ export function parseVersionFlags(args: string[]): { verbosity: number } {
 }
 
 export function parseControllerManagerFlags(args: string[]): ControllerManagerFlags {
-  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str, controllers: str, 'cluster-signing-cert-file': str, 'cluster-signing-key-file': str });
+  const f = parse(args, { kubeconfig: str, 'leader-elect': str, 'data-dir': str, controllers: str, 'cluster-signing-cert-file': str, 'cluster-signing-key-file': str, 'metrics-bind-address': str });
   if (!f.kubeconfig) throw new UsageError('--kubeconfig is required');
   return {
     kubeconfig: resolve(f.kubeconfig),
@@ -349,6 +375,7 @@ export function parseControllerManagerFlags(args: string[]): ControllerManagerFl
     controllers: (f.controllers ?? '*').split(',').map((c) => c.trim()).filter(Boolean),
     clusterSigningCertFile: f['cluster-signing-cert-file'] ? resolve(f['cluster-signing-cert-file']) : undefined,
     clusterSigningKeyFile: f['cluster-signing-key-file'] ? resolve(f['cluster-signing-key-file']) : undefined,
+    metricsBindAddress: hostPortFlag('metrics-bind-address', f['metrics-bind-address']),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }

@@ -27,11 +27,13 @@ Commands:
               --kubeconfig F (required)  --leader-elect true|false (true)
               --controllers LIST (*; e.g. "*,-deployment" or "namespace,serviceaccount")  --v N
               --cluster-signing-cert-file F  --cluster-signing-key-file F (the CA csrsigning signs with)
+              --metrics-bind-address HOST:PORT (plain-HTTP /metrics, e.g. 127.0.0.1:10257; off by default)
   scheduler   run the scheduler (binds pending pods to nodes)
               --kubeconfig F (required)  --v N
   agent       run a node agent (the kubelet) for one or more nodes
               --kubeconfig F (or KUBECONFIG) | --server URL  --runtime simulated|docker (simulated)
               --nodes N (1)  --node-name-prefix P (sim-)  --first-node-index N (0)  --v N
+              --metrics-bind-address HOST:PORT (plain-HTTP /metrics; off by default)
   kubeconfig  print a kubeconfig for another user, with a client certificate from the cluster CA
               --user NAME (required)  --group G (repeatable)  --data-dir DIR (.podium)
               --server URL (from DIR/kubeconfig)  --out FILE (stdout)

@@ -5,6 +5,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { logger } from '../apimachinery/log.js';
 import { ApiError, isConflict, isNotFound, type ApiClient } from './api.js';
+import { podForgotten, podSeen, podSynced } from './kubelet-metrics.js';
 import { generatePodStatus, isTerminalPhase, rfc3339 } from './pod-status.js';
 import type { Runtime, RuntimePodStatus } from './runtime/types.js';
 import type { StatusManager } from './status-manager.js';
@@ -103,6 +104,7 @@ export class PodWorkers {
       const terminal = isTerminalPhase(pod.status?.phase);
       w = { uid, pod, running: false, dirty: false, terminal, removed: false, done: false, failures: 0 };
       this.workers.set(uid, w);
+      if (!terminal) podSeen(uid);
     }
     w.pod = pod;
     void this.run(w);
@@ -188,6 +190,7 @@ export class PodWorkers {
     prober?.syncPod(pod, rt);
     const probes = prober && ((name: string, containerID: string) => prober.containerState(pod, name, containerID));
     const next = generatePodStatus({ ...pod, status: status.knownStatus(pod) }, rt, { hostIP: this.o.hostIP, nowMs: Date.now(), probes });
+    podSynced(w.uid, rt, next.phase);
     await status.setStatus(pod, next);
     if (isTerminalPhase(next.phase)) {
       // Upstream tears down a finished pod's sandbox too; its status stays as reported, and its
@@ -227,6 +230,7 @@ export class PodWorkers {
     if (w.retry) clearTimeout(w.retry);
     this.workers.delete(w.uid);
     this.o.status.forget(w.uid);
+    podForgotten(w.uid);
   }
 
   private async deletePod(pod: Pod): Promise<void> {

@@ -13,6 +13,8 @@ import { Duplex as DuplexStream, PassThrough } from 'node:stream';
 import { serveRemoteCommand } from './streaming/remotecommand.js';
 import { servePortForward } from './streaming/portforward.js';
 import type { ResourceSummary } from './metrics-collector.js';
+import { kubeletRegistry } from './kubelet-metrics.js';
+import { writeMetrics } from '../apimachinery/prometheus.js';
 
 const log = logger('agent-server');
 
@@ -103,6 +105,8 @@ export class AgentServer {
     const url = new URL(req.url ?? '/', 'https://agent');
     const parts = url.pathname.split('/').filter(Boolean);
     if (url.pathname === '/healthz') return text(res, 200, 'ok');
+    // The kubelet's /metrics; reached through the API server's nodes/NODE/proxy/metrics.
+    if (url.pathname === '/metrics' && req.method === 'GET') return writeMetrics(kubeletRegistry, res);
     if (url.pathname === '/metrics/resource' && req.method === 'GET') {
       const summary = await this.o.metrics?.();
       if (!summary) return text(res, 503, 'no resource usage sampled yet');

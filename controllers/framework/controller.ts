@@ -4,6 +4,8 @@ import { isConflict, type ApiClient } from './client.js';
 import type { EventRecorder } from './events.js';
 import type { InformerFactory } from './informers.js';
 import type { WorkQueue } from './workqueue.js';
+import { currentControllerName } from './run.js';
+import { uniqueQueueName } from './workqueue-metrics.js';
 
 export interface ControllerContext {
   client: ApiClient;
@@ -31,6 +33,8 @@ export async function runWorkers(
   signal: AbortSignal,
   log?: Logger,
 ): Promise<void> {
+  // A queue its controller did not name is reported under the controller's name.
+  if (!queue.metrics.named) queue.metrics.setName(uniqueQueueName(currentControllerName() ?? 'unnamed'));
   const onAbort = (): void => queue.shutDown();
   if (signal.aborted) onAbort();
   signal.addEventListener('abort', onAbort, { once: true });

@@ -1,11 +1,19 @@
 // Running a set of controllers over one shared informer factory, with or without the
 // manager's leader election around it (tests run them directly).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setMaxListeners } from 'node:events';
 import { logger, type Logger } from '../../apimachinery/log.js';
 import type { ApiClient } from './client.js';
 import type { Controller, ControllerContext } from './controller.js';
 import { EventRecorder } from './events.js';
 import { InformerFactory } from './informers.js';
+
+const runningController = new AsyncLocalStorage<string>();
+
+/** The name of the controller whose run() the caller is in (names its work queues' metrics). */
+export function currentControllerName(): string | undefined {
+  return runningController.getStore();
+}
 
 /** Starts all controllers under the signal; resolves when they have all returned. */
 export async function runControllers(client: ApiClient, controllers: Controller[], workers: number, signal: AbortSignal, log: Logger): Promise<void> {
@@ -30,7 +38,7 @@ export async function runControllers(client: ApiClient, controllers: Controller[
       const clog = logger(c.name);
       clog.v(1, 'starting controller');
       try {
-        await c.run({ ...ctx, log: clog }, workers);
+        await runningController.run(c.name, () => c.run({ ...ctx, log: clog }, workers));
       } catch (e) {
         if (!signal.aborted) clog.error('controller stopped with an error', { error: (e as Error).stack ?? String(e) });
       }

@@ -1,7 +1,10 @@
 // A work queue with client-go's semantics: a key is queued at most once ("dirty"), a key
 // being processed is never handed to a second worker; if it is re-added meanwhile it is
 // queued again when done() is called. Failures back off per key, 5 ms doubling to 1000 s,
-// as client-go's ItemExponentialFailureRateLimiter.
+// as client-go's ItemExponentialFailureRateLimiter. Each queue feeds client-go's workqueue_*
+// metrics under its name (given here, or by runWorkers after the controller that runs it).
+import { QueueMetrics } from './workqueue-metrics.js';
+
 const BASE_DELAY_MS = 5;
 const MAX_DELAY_MS = 1000_000;
 
@@ -13,19 +16,42 @@ export class WorkQueue {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
+  /** When each queued key was added, and when each key being processed was handed out (hrtime ns). */
+  private readonly queuedAt = new Map<string, bigint>();
+  private readonly startedAt = new Map<string, bigint>();
+  readonly metrics = new QueueMetrics({ len: () => this.len(), processingSince: () => this.startedAt.values() });
+
+  constructor(name?: string) {
+    if (name) this.metrics.setName(name);
+  }
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics.add();
     this.dirty.add(key);
+    if (!this.queuedAt.has(key)) this.queuedAt.set(key, process.hrtime.bigint());
     if (this.processing.has(key)) return;
+    this.hand(key);
+  }
+
+  /** To a waiting worker, or to the back of the queue. */
+  private hand(key: string): void {
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.start(key);
       waiter(key);
     } else {
       this.queue.push(key);
     }
+  }
+
+  private start(key: string): void {
+    const now = process.hrtime.bigint();
+    this.metrics.got(this.queuedAt.get(key), now);
+    this.queuedAt.delete(key);
+    this.startedAt.set(key, now);
+    this.processing.add(key);
   }
 
   addAfter(key: string, ms: number): void {
@@ -46,6 +72,7 @@ export class WorkQueue {
   }
 
   addRateLimited(key: string): void {
+    this.metrics.retry();
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     this.addAfter(key, Math.min(BASE_DELAY_MS * 2 ** n, MAX_DELAY_MS));
@@ -64,7 +91,7 @@ export class WorkQueue {
     if (this.queue.length > 0) {
       const key = this.queue.shift()!;
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.start(key);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -72,10 +99,13 @@ export class WorkQueue {
   }
 
   done(key: string): void {
+    this.metrics.done(this.startedAt.get(key), process.hrtime.bigint());
+    this.startedAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key)) {
-      this.dirty.delete(key);
-      this.add(key);
+      // Re-added while it was processed (and counted as an add then): queued now, still dirty.
+      if (this.shuttingDown) this.dirty.delete(key);
+      else this.hand(key);
     }
   }
 

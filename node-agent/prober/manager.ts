@@ -8,6 +8,7 @@ import { logger } from '../../apimachinery/log.js';
 import { containerFieldPath, type PodEventSink } from '../events.js';
 import type { Runtime, RuntimeContainerStatus, RuntimePodStatus } from '../runtime/types.js';
 import { runProbe, type ProbeOutcome } from './handlers.js';
+import { probeRan } from '../kubelet-metrics.js';
 import { probeTiming, ProbeWorker, type ContainerView, type ProbeResult, type ProbeType } from './worker.js';
 
 const log = logger('prober');
@@ -113,7 +114,12 @@ export class ProberManager {
     const fieldPath = containerFieldPath(c.name, kind);
     const entry = () => this.pods.get(uid);
     const worker = new ProbeWorker(type, timing, {
-      run: () => this.probe(entry()?.pod, c, probe, timing.timeoutSeconds * 1000),
+      run: async () => {
+        const pod = entry()?.pod;
+        const outcome = await this.probe(pod, c, probe, timing.timeoutSeconds * 1000);
+        probeRan(type, outcome.result, c.name, pod);
+        return outcome;
+      },
       set: (containerID, result) => {
         const key = `${containerID}/${type}`;
         if (this.results.get(key) === result) return;

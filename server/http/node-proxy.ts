@@ -80,6 +80,36 @@ export class NodeProxy {
     });
   }
 
+  /**
+   * nodes/proxy (upstream's node proxy, authorized as get on nodes/proxy): the request passed to
+   * the node's agent at `path`, its answer streamed back as is. This is how /metrics of a node
+   * is read: `kubectl get --raw /api/v1/nodes/NODE/proxy/metrics`.
+   */
+  async proxyToNode(req: IncomingMessage, res: ServerResponse, nodeName: string, path: string, query: URLSearchParams): Promise<void> {
+    const node = (await this.registry.store('', 'nodes').get('', nodeName)) as Node;
+    const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.[0]?.address;
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!address || !port) throw serviceUnavailable(`node ${nodeName} reports no address and port for its agent`);
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && !/^impersonate-/i.test(k)) headers[k] = v;
+    await new Promise<void>((resolve, reject) => {
+      const out = httpsRequest({ host: address, port, path: `/${path}${suffix(query)}`, method: req.method, headers, ...this.tls, agent: false }, (agentRes) => {
+        const pass: Record<string, string | string[]> = { 'Cache-Control': 'no-cache, private' };
+        for (const h of ['content-type', 'content-encoding', 'content-length']) {
+          const v = agentRes.headers[h];
+          if (v !== undefined) pass[h] = v;
+        }
+        res.writeHead(agentRes.statusCode ?? 502, pass);
+        agentRes.pipe(res);
+        agentRes.on('end', resolve);
+        agentRes.on('error', reject);
+      });
+      out.on('error', (err) => reject(serviceUnavailable(`error trying to reach the node agent: ${err.message}`)));
+      res.on('close', () => out.destroy());
+      req.pipe(out);
+    });
+  }
+
   /** pods/log: the agent's answer, status and body, streamed back as it comes (logs -f). */
   async log(res: ServerResponse, namespace: string, podName: string, query: URLSearchParams): Promise<void> {
     const t = await this.target(namespace, podName, 'log', query);

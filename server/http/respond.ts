@@ -35,7 +35,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   let status: StatusError;
   if (isStatusError(err)) status = err;
   else {
-    log.error('unexpected error', { err: (err as Error)?.stack ?? String(err) });
+    log.error('unexpected error', { auditID: res.getHeader('Audit-Id'), err: (err as Error)?.stack ?? String(err) });
     status = internalError((err as Error)?.message ?? String(err));
   }
   if (res.headersSent) {
@@ -46,12 +46,13 @@ export function sendError(res: ServerResponse, err: unknown): void {
 }
 
 /** An error on a connection that asked to upgrade and was not switched: a plain HTTP answer, then close. */
-export function sendErrorOnSocket(socket: Duplex, err: unknown): void {
+export function sendErrorOnSocket(socket: Duplex, err: unknown, auditID?: string): void {
   const status = isStatusError(err) ? err : internalError((err as Error)?.message ?? String(err));
   if (!isStatusError(err)) log.error('unexpected error', { err: (err as Error)?.stack ?? String(err) });
   const body = JSON.stringify(status.toStatus());
   if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const audit = auditID ? `Audit-Id: ${auditID}\r\n` : '';
+  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\n${audit}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** The `Warning: 299 - "text"` header kubectl prints once. */

@@ -50,7 +50,7 @@ export class WatchCache {
   private readonly listeners = new Set<Listener>();
   private waiters: { rev: number; resolve: () => void }[] = [];
 
-  constructor(readonly type: string, private readonly capacity: number) {}
+  constructor(readonly type: string, readonly capacity: number) {}
 
   /** Replaces the contents with a snapshot (initial load or a relist after a gap). */
   reset(rev: number, objects: Map<string, { rev: number; json: string }>): void {
