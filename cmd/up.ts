@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -127,17 +127,20 @@ export async function runUp(f: UpFlags): Promise<number> {
     // nothing acts on workloads, which is what kubectl-api.sh and kubectl-apply.sh are specified
     // against, while security.sh gets the default service accounts a cluster always has.
     const controllers = f.runtime === 'none' ? BOOKKEEPING_CONTROLLERS : '*';
+    // Upstream serves these on fixed ports (10257, 10250); a free loopback port each lets several
+    // clusters share a host. The restarted child gets the same port again.
+    const controllerManagerMetrics = `127.0.0.1:${await freeLoopbackPort()}`;
     const controllerManager = new SupervisedChild(
       // Measured in bench/scale (3000 pods, namespace deleted at once): the live heap after a full
       // collection is ~42 MB, but under the burst of watch events V8 let garbage reach 180 MB
       // before collecting (282-307 MB RSS). A heap limit makes it collect sooner; the limit
       // leaves ~3x headroom over that live set.
-      podiumChild('controller-manager', ['--kubeconfig', controllerManagerKubeconfig, '--data-dir', f.dataDir, '--controllers', controllers, '--cluster-signing-cert-file', pki.files.caCert, '--cluster-signing-key-file', pki.files.caKey, '--v', String(f.verbosity)], ['--max-old-space-size=128', ...LEAN]),
+      podiumChild('controller-manager', ['--kubeconfig', controllerManagerKubeconfig, '--data-dir', f.dataDir, '--controllers', controllers, '--cluster-signing-cert-file', pki.files.caCert, '--cluster-signing-key-file', pki.files.caKey, '--metrics-bind-address', controllerManagerMetrics, '--v', String(f.verbosity)], ['--max-old-space-size=128', ...LEAN]),
       supervisorLog,
     );
     components.push(controllerManager);
     controllerManager.start();
-    say('controller-manager', 'started', `pid ${controllerManager.pid} (${f.runtime === 'none' ? 'bookkeeping controllers only' : 'all controllers'})`);
+    say('controller-manager', 'started', `pid ${controllerManager.pid} (${f.runtime === 'none' ? 'bookkeeping controllers only' : 'all controllers'}, metrics http://${controllerManagerMetrics}/metrics)`);
 
     if (f.runtime !== 'none') {
       const schedulerKubeconfig = await identity('scheduler', 'system:kube-scheduler');
@@ -147,6 +150,7 @@ export async function runUp(f: UpFlags): Promise<number> {
       say('scheduler', 'started', `pid ${scheduler.pid}`);
     }
 
+    const agentMetrics = `127.0.0.1:${await freeLoopbackPort()}`;
     if (f.runtime === 'simulated') {
       // One agent process hosts every simulated node: they are cheap, and one pod watch serves them
       // all. Each node still acts as itself (system:node:<name>), so the Node authorizer applies.
@@ -154,12 +158,12 @@ export async function runUp(f: UpFlags): Promise<number> {
       const credentialsDir = await nodeCredentials(pki, nodeNames);
       const agentKubeconfig = await componentKubeconfig(pki, server, join(dataDir, 'agent.kubeconfig'), `system:node:${nodeNames[0]}`, ['system:nodes']);
       const agent = new SupervisedChild(
-        podiumChild('agent', ['--kubeconfig', agentKubeconfig, '--node-credentials-dir', credentialsDir, '--runtime', 'simulated', '--nodes', String(f.nodes), '--v', String(f.verbosity)], LEAN),
+        podiumChild('agent', ['--kubeconfig', agentKubeconfig, '--node-credentials-dir', credentialsDir, '--runtime', 'simulated', '--nodes', String(f.nodes), '--metrics-bind-address', agentMetrics, '--v', String(f.verbosity)], LEAN),
         supervisorLog,
       );
       components.push(agent);
       agent.start();
-      say('agent', 'started', `pid ${agent.pid}, ${f.nodes} simulated node${f.nodes === 1 ? '' : 's'} (${nodeNames.length > 1 ? `${nodeNames[0]}..${nodeNames.at(-1)}` : nodeNames[0]})`);
+      say('agent', 'started', `pid ${agent.pid}, ${f.nodes} simulated node${f.nodes === 1 ? '' : 's'} (${nodeNames.length > 1 ? `${nodeNames[0]}..${nodeNames.at(-1)}` : nodeNames[0]}), metrics http://${agentMetrics}/metrics`);
     } else if (f.runtime === 'docker') {
       // One node: this host's Docker. It acts as system:node:<name>; its endpoint's certificate
       // comes from the cluster CA, whose holders alone (the API server) may call it.
@@ -174,13 +178,13 @@ export async function runUp(f: UpFlags): Promise<number> {
         podiumChild('agent', [
           '--kubeconfig', agentKubeconfig, '--runtime', 'docker', '--node-name', nodeName, '--data-dir', join(dataDir, 'agent'),
           '--tls-cert-file', servingCert, '--tls-private-key-file', servingKey, '--client-ca-file', pki.files.caCert,
-          '--pod-subnet', DOCKER_POD_SUBNET, '--ingress-port', String(f.ingressPort ?? 80), '--v', String(f.verbosity),
+          '--pod-subnet', DOCKER_POD_SUBNET, '--ingress-port', String(f.ingressPort ?? 80), '--metrics-bind-address', agentMetrics, '--v', String(f.verbosity),
         ]),
         supervisorLog,
       );
       components.push(agent);
       agent.start();
-      say('agent', 'started', `pid ${agent.pid}, node ${nodeName} (docker, pods on ${DOCKER_POD_SUBNET}, ingress on port ${f.ingressPort ?? 80})`);
+      say('agent', 'started', `pid ${agent.pid}, node ${nodeName} (docker, pods on ${DOCKER_POD_SUBNET}, ingress on port ${f.ingressPort ?? 80}), metrics http://${agentMetrics}/metrics`);
     }
 
     log.info('podium is ready', { kubeconfig: kubeconfigPath, server });
@@ -265,6 +269,17 @@ function noteUnimplementedFlags(f: UpFlags): void {
   if (f.runtime === 'none') log.info('--runtime none: the API server and the bookkeeping controllers (no workload controllers, scheduler or node agent)');
   if (f.nodes !== 1 && f.runtime !== 'simulated') log.info('--nodes only applies to --runtime simulated', { nodes: f.nodes });
   if (f.ingressPort !== undefined && f.runtime !== 'docker') log.info('--ingress-port only applies to --runtime docker', { ingressPort: f.ingressPort });
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 // Checked before starting anything: a taken port would otherwise become a crash-looping API server.

@@ -158,7 +158,7 @@ describe('podium up', () => {
     expect(p.stdout).toEqual(pattern(
       new RegExp(`^redis {15}ready {4}redis://127\\.0\\.0\\.1:\\d+ \\(pid \\d+, aof everysec, ${dataDir}/redis\\)$`),
       new RegExp(`^apiserver {11}ready {4}https://127\\.0\\.0\\.1:${port} \\(pid ${p.childPids('apiserver')[0]}\\)$`),
-      new RegExp(`^controller-manager  started  pid ${p.childPids('controller-manager')[0]} \\(bookkeeping controllers only\\)$`),
+      new RegExp(`^controller-manager  started  pid ${p.childPids('controller-manager')[0]} \\(bookkeeping controllers only, metrics http://127\\.0\\.0\\.1:\\d+/metrics\\)$`),
       `kubeconfig: ${kubeconfigPath}`,
       `podium is ready: export KUBECONFIG=${kubeconfigPath}`,
     ));

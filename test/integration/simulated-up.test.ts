@@ -1,6 +1,7 @@
 // `podium up --runtime simulated --nodes 2` as a user runs it: the built CLI starts an agent
 // child after the API server is ready, and its nodes register through the written kubeconfig
 // (HTTPS with the admin client certificate, the agent's kubeconfig path).
+import { until } from '../support/wait.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,8 +41,15 @@ test('up starts a simulated agent whose nodes become Ready, and stops it on SIGT
   }
   // One readable line per component on stdout, the agent's naming its nodes.
   expect(stdout).toMatch(/^scheduler {11}started  pid \d+$/m);
-  expect(stdout).toMatch(/^agent {15}started  pid \d+, 2 simulated nodes \(sim-0\.\.sim-1\)$/m);
+  expect(stdout).toMatch(/^agent {15}started  pid \d+, 2 simulated nodes \(sim-0\.\.sim-1\), metrics http:\/\/127\.0\.0\.1:\d+\/metrics$/m);
   expect(stdout).toContain(`kubeconfig: ${join(dataDir, 'kubeconfig')}\n`);
+  // The metrics endpoints up prints serve the controller manager's and the agent's series.
+  const metricsUrl = (component: string) => new RegExp(`^${component} .*metrics (http://\\S+/metrics)`, 'm').exec(stdout)?.[1];
+  // The children were only started yet: their listeners, and the controllers' queues (after the
+  // leader election), come a moment later.
+  const scrape = (url: string, series: RegExp) => until(`${url} serves ${series}`, () => fetch(url).then(async (r) => series.test(await r.text())).catch(() => false), 20_000);
+  await scrape(metricsUrl('controller-manager')!, /^workqueue_depth\{name="deployment"\} \d+$/m);
+  await scrape(metricsUrl('agent')!, /^kubelet_running_pods \d+$/m);
   const api = new ApiClient(connectionFromKubeconfig(join(dataDir, 'kubeconfig')));
   try {
     let ready: string[] = [];
