@@ -70,7 +70,7 @@ export class Writers {
         else await this.remove(owned);
       } catch {
         // A connection refused or reset while a server is down: recorded by the op as unacknowledged.
-        await sleep(20);
+        await sleep(50);
       }
     }
     this.idle.add(w);

@@ -87,7 +87,7 @@ test('acknowledged writes survive kill -9 of the API server and of Redis (append
     foundAllChecks: checks.reduce((n, c) => n + c.found, 0),
     maxRedisRecoveryMs: redisRecoveryMs,
   });
-  expect(writers.acked.length).toBeGreaterThan(100);
+  expect(writers.acked.length).toBeGreaterThan(50);
   expect(server.output()).not.toMatch(/inconsistent with storage/);
 }, pick(120_000, 900_000));
 
@@ -156,7 +156,9 @@ test('appendfsync everysec: the writes a crash loses are measured and span at mo
   await sleep(500);
   await writers.stop();
   const found = await listWritten(server.url, ns);
-  await Promise.race([watcher.ended, sleep(5000)]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([watcher.ended, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+  clearTimeout(timer);
   watcher.stop();
   const watchEnd = watcher.events.at(-1);
   lost = lostWrites(writers.acked, found, writers.uncertain);

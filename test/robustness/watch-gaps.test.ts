@@ -275,6 +275,6 @@ test('watchers through kill -9 of the API server and of Redis see every event on
   expect(ackedMissing.map((a) => `${a.key}@${a.rv}`)).toEqual([]);
   expect(checks.flatMap((c) => c.problems)).toEqual([]);
   for (const c of checks) expect(c.delivered).toBe(c.expected);
-  expect(changes.length).toBeGreaterThan(100);
+  expect(changes.length).toBeGreaterThan(50);
   expect(server.output()).not.toMatch(/inconsistent with storage/);
 }, pick(120_000, 900_000));
