@@ -60,9 +60,12 @@ export class RedisStorage {
 
   constructor(url: string, private readonly eventWindow: number, private readonly encryption?: EncryptionTransformer) {
     // No offline queue and no retries: while Redis is down a request fails at once (503) rather
-    // than waiting for a reconnect, and a write is never resent behind the client's back.
+    // than waiting for a reconnect, and a write is never resent behind the client's back. No
+    // auto-pipelining: it holds new commands until the previous batch is answered, so with Redis
+    // hung each request would wait out the timeouts of the ones before it. (Concurrent commands
+    // still share the connection without waiting for each other's replies.)
     this.client = new Redis(url, {
-      enableAutoPipelining: true, lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0,
+      lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay,
     }) as ScriptedRedis;
     this.tailClient = new Redis(url, {

@@ -120,3 +120,38 @@ test('while Redis is down requests fail fast with 503/504, /readyz reports it, a
   const list = await call(base, 'GET', `/api/v1/namespaces/${NS}/configmaps`);
   expect((list.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name).sort()).toEqual(['after', 'before']);
 }, pick(60_000, 120_000));
+
+test('while Redis hangs (SIGSTOP) requests still fail within the command timeout, never hang', async () => {
+  redis = await startRedis();
+  api = await startApiServer(redis.url);
+  const base = api.url;
+  expect((await call(base, 'POST', '/api/v1/namespaces', { metadata: { name: NS } })).status).toBe(201);
+  expect((await call(base, 'POST', `/api/v1/namespaces/${NS}/configmaps`, { metadata: { name: 'before' } })).status).toBe(201);
+  const pid = redis.pid;
+  process.kill(pid, 'SIGSTOP');
+  const samples: Sample[] = [];
+  try {
+    samples.push(
+      await timed(base, 'get', 'GET', `/api/v1/namespaces/${NS}/configmaps/before`),
+      await timed(base, 'list', 'GET', `/api/v1/namespaces/${NS}/configmaps`),
+      await timed(base, 'create', 'POST', `/api/v1/namespaces/${NS}/configmaps`, { metadata: { name: 'during' } }),
+      await timed(base, 'watch', 'GET', `/api/v1/namespaces/${NS}/configmaps?watch=1`),
+    );
+    const r = await timed(base, 'readyz', 'GET', '/readyz');
+    samples.push({ ...r, reason: r.status === 200 ? 'ok' : 'failed' });
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  const upAt = Date.now();
+  await until('a consistent read after Redis resumed', async () => (await call(base, 'GET', `/api/v1/namespaces/${NS}/configmaps/before`)).status === 200, 15_000);
+  const resumeMs = Date.now() - upAt;
+  const figures: Record<string, number | string> = { resumeMs };
+  for (const s of samples) Object.assign(figures, { [`${s.op}Ms`]: s.ms, [`${s.op}Code`]: `${s.status}/${s.reason}` });
+  printFigures('redis-hung', figures);
+  const requests = samples.filter((s) => s.op !== 'readyz');
+  // The command timeout is 2 s; 2.5 s leaves room for the request's own work on a loaded machine.
+  expect(requests.filter((s) => ![503, 504].includes(s.status) || !['ServiceUnavailable', 'Timeout'].includes(s.reason) || s.ms > 2500)).toEqual([]);
+  expect(samples.find((s) => s.op === 'readyz')!.status).not.toBe(200);
+  expect(resumeMs).toBeLessThan(5000);
+  expect(api.output()).not.toMatch(/inconsistent with storage/);
+}, 60_000);
