@@ -2,6 +2,8 @@
 // names and generateName), update and delete their own objects, and record every write the
 // server acknowledged (key, resourceVersion, op, when) and every attempt it did not.
 // verifyAcknowledged then checks a fresh LIST against that record.
+import { readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { call } from '../support/http.js';
 import { sleep } from '../support/wait.js';
 
@@ -197,4 +199,35 @@ export function verifyAcknowledged(writers: Writers, found: Map<string, Found>):
   for (const f of found.values()) byAttempt.set(f.attempt, (byAttempt.get(f.attempt) ?? 0) + 1);
   const duplicateAttempts = [...byAttempt].filter(([, n]) => n > 1).map(([a, n]) => `${a} x${n}`);
   return { acknowledged: certain.size, found: ok, missing, duplicateAttempts };
+}
+
+/**
+ * A host crash under `appendfsync everysec`, simulated: samples the size of Redis's AOF while
+ * the load runs, then kills Redis and cuts the AOF back to what it held `lossMs` before (the
+ * most an everysec fsync can leave unsynced), as if the machine had lost its page cache.
+ */
+export function hostCrashSimulator(dir: string, lossMs = 1000): { crash(kill: () => Promise<void>): Promise<{ killedAt: number; cutAt: number }>; stop(): void } {
+  const aof = incrementalAof(dir);
+  const sizes: { at: number; size: number }[] = [];
+  const sampler = setInterval(() => sizes.push({ at: Date.now(), size: statSync(aof).size }), 50);
+  return {
+    async crash(kill) {
+      const killedAt = Date.now();
+      await kill();
+      clearInterval(sampler);
+      const cut = [...sizes].reverse().find((s) => s.at <= killedAt - lossMs);
+      if (!cut) throw new Error(`the AOF was not sampled ${lossMs} ms before the crash`);
+      truncateSync(aof, cut.size);
+      return { killedAt, cutAt: cut.at };
+    },
+    stop: () => clearInterval(sampler),
+  };
+}
+
+/** The AOF file Redis appends to (Redis 7 keeps a base and an incremental file in appendonlydir). */
+function incrementalAof(dir: string): string {
+  const d = join(dir, 'appendonlydir');
+  const f = readdirSync(d).find((n) => n.endsWith('.incr.aof'));
+  if (!f) throw new Error(`no incremental AOF in ${d}`);
+  return join(d, f);
 }

@@ -3,14 +3,12 @@
 // fresh LIST holds every acknowledged write at its acknowledged resourceVersion, acknowledged
 // deletes are gone, and no unacknowledged create exists twice. With appendfsync everysec the
 // writes a crash loses are measured and their window printed.
-import { readdirSync, statSync, truncateSync } from 'node:fs';
-import { join } from 'node:path';
 import { startApiServer, startRedis, type ApiServerProcess, type RedisProcess } from '../support/processes.js';
 import { call, watch } from '../support/http.js';
 import { sleep, until } from '../support/wait.js';
 import { pick } from './mode.js';
 import { printFigures } from './figures.js';
-import { listWritten, verifyAcknowledged, Writers, type AckedWrite, type Found } from './storage-crash-workload.js';
+import { hostCrashSimulator, listWritten, verifyAcknowledged, Writers, type AckedWrite, type Found } from './storage-crash-workload.js';
 
 const ROUNDS = pick(2, 10);
 const LOAD_MS = pick(1200, 3000);
@@ -104,14 +102,6 @@ function lostWrites(acked: AckedWrite[], found: Map<string, Found>, uncertain: S
   return acked.filter((w) => !uncertain.has(w.key) && w.rv > survived(w.key));
 }
 
-/** The AOF file Redis appends to (Redis 7 keeps a base and an incremental file in appendonlydir). */
-function incrementalAof(dir: string): string {
-  const d = join(dir, 'appendonlydir');
-  const f = readdirSync(d).find((n) => n.endsWith('.incr.aof'));
-  if (!f) throw new Error(`no incremental AOF in ${d}`);
-  return join(d, f);
-}
-
 test('appendfsync everysec: the writes a crash loses are measured and span at most the documented window', async () => {
   redis = await startRedis({ appendfsync: 'everysec' });
   api = await startApiServer(redis.url);
@@ -142,15 +132,11 @@ test('appendfsync everysec: the writes a crash loses are measured and span at mo
   // A watch open across the crash: its cache is reloaded across lost writes, so it must end with 410.
   const listRv = (await call(server.url, 'GET', `/api/v1/namespaces/${ns}/configmaps`)).body.metadata.resourceVersion as string;
   const watcher = watch(server.url, `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${listRv}`);
-  const aof = incrementalAof(redis.dir);
-  const sizes: { at: number; size: number }[] = [];
-  const sampler = setInterval(() => sizes.push({ at: Date.now(), size: statSync(aof).size }), 50);
+  const simulator = hostCrashSimulator(redis.dir);
   await sleep(LOAD_MS + 1000);
-  killedAt = Date.now();
-  await redis.kill();
-  clearInterval(sampler);
-  const cut = [...sizes].reverse().find((s) => s.at <= killedAt - 1000)!;
-  truncateSync(aof, cut.size);
+  const crashed = await simulator.crash(() => redis!.kill());
+  killedAt = crashed.killedAt;
+  const cut = { at: crashed.cutAt };
   await redis.restart();
   const recoveryMs = await serving(server.url, ns);
   await sleep(500);
