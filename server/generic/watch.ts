@@ -79,10 +79,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
     flush();
     finish(false);
   };
-  const unsubscribe = cache.subscribe((events) => (pending ? pending.push(...events) : deliverAll(events)), (reason) => {
-    if (pending) pending = null;
-    expire(reason);
-  });
+  const unsubscribe = cache.subscribe((events) => (pending ? pending.push(...events) : deliverAll(events)), expire);
   let bookmarkTimer: NodeJS.Timeout | undefined;
   const timeoutMs = (opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : 1800 + Math.random() * 1800) * 1000;
   const endTimer = setTimeout(() => finish(false), timeoutMs);

@@ -79,7 +79,11 @@ export class Cacher {
     let backoff = 100;
     while (this.running) {
       try {
-        if (this.verifiedEpoch !== this.redis.tailConnectionEpoch || this.verifyWaiters.length) await this.verify();
+        if (this.verifiedEpoch !== this.redis.tailConnectionEpoch || this.verifyWaiters.length) {
+          await this.verify();
+          // Redis answers and the caches follow from it again: serve watches without waiting for the next block.
+          this.redisHealthy = true;
+        }
         const positions = new Map([...this.caches].map(([t, c]) => [t, c.rev]));
         const got = await this.redis.tail(positions, MAX_TAIL_BLOCK_MS);
         for (const [type, events] of got) {
