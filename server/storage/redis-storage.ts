@@ -1,6 +1,8 @@
 // The Redis side of storage (ARCHITECTURE.md § Storage): per resource type T, keys hash-tagged
 // {T}: objects (hash "ns/name" -> "<rev> <json>"), names (sorted index), rev (counter), events
-// (stream, entry id "<rev>-0"). Every write is one Lua script; nothing else writes these keys.
+// (stream, entry id "<rev>-0"), rollbacks (how often the counter was found behind a revision
+// already handed out, after Redis lost writes). Every write is one Lua script; nothing else
+// writes these keys.
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { logger } from '../../apimachinery/log.js';
