@@ -32,6 +32,8 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
     kubeletClientCertificate: f.kubeletClientCertificate,
     kubeletClientKey: f.kubeletClientKey,
     kubeletCertificateAuthority: f.kubeletCertificateAuthority,
+    watchCacheConsistencyCheckIntervalMs: f.watchCacheConsistencyCheckIntervalMs,
+    watchCacheConsistencyCheckAction: f.watchCacheConsistencyCheckAction,
   };
   log.v(1, 'starting', { ...options, redisUrl: undefined });
   const server = await startApiServer(options);
@@ -63,6 +65,8 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
         },
       );
     };
+    // On demand: SIGUSR2 runs a consistency check round now (when the checker is on).
+    if (server.checkConsistency) process.on('SIGUSR2', () => void server.checkConsistency?.());
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     watchParent(() => shutdown('supervising podium process exited'));

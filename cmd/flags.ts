@@ -52,6 +52,10 @@ export interface ApiServerFlags {
   kubeletClientCertificate?: string;
   kubeletClientKey?: string;
   kubeletCertificateAuthority?: string;
+  /** The watch-cache consistency checker's period in ms; 0 turns it off (the default). */
+  watchCacheConsistencyCheckIntervalMs: number;
+  /** What a divergence does besides the error log: nothing more, or exit non-zero (what tests run with). */
+  watchCacheConsistencyCheckAction: 'log' | 'exit';
   verbosity: number;
 }
 
@@ -231,8 +235,12 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     'kubelet-client-certificate': str,
     'kubelet-client-key': str,
     'kubelet-certificate-authority': str,
+    'watch-cache-consistency-check-interval': str,
+    'watch-cache-consistency-check-action': str,
   });
   const redisUrl = f['redis-url'];
+  // Upstream's KUBE_WATCHCACHE_CONSISTENCY_CHECKER turns its checker on (and panics on a divergence).
+  const checkerEnv = ['true', '1'].includes(process.env.KUBE_WATCHCACHE_CONSISTENCY_CHECKER ?? '');
   if (!redisUrl) throw new UsageError('--redis-url is required (podium up starts a Redis for you)');
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
   return {
@@ -259,8 +267,18 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     kubeletClientCertificate: abs(f['kubelet-client-certificate']),
     kubeletClientKey: abs(f['kubelet-client-key']),
     kubeletCertificateAuthority: abs(f['kubelet-certificate-authority']),
+    watchCacheConsistencyCheckIntervalMs: durationFlag('watch-cache-consistency-check-interval', f['watch-cache-consistency-check-interval'], checkerEnv ? 5000 : 0),
+    watchCacheConsistencyCheckAction: choiceFlag('watch-cache-consistency-check-action', f['watch-cache-consistency-check-action'], ['log', 'exit'] as const, checkerEnv ? 'exit' : 'log'),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
+}
+
+/** A Go-style duration as upstream's flags take it ("5s", "500ms", "1m", "0"), in milliseconds. */
+function durationFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
+  if (!m || (m[2] === undefined && m[1] !== '0')) throw new UsageError(`--${name}: want a duration such as 5s or 500ms, got "${value}"`);
+  return Math.round(Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms'] ?? 1));
 }
 
 function authorizationModesFlag(value: string | undefined): AuthorizationMode[] {

@@ -23,6 +23,7 @@ Commands:
               --authorization-mode LIST (Node,RBAC; or AlwaysAllow)  --anonymous-auth true|false (false)
               --token-auth-file F (CSV: token,user,uid,"group1,group2")  --service-account-issuer URL
               --audit-log-path F|-  --encryption-provider-config F (default DIR/pki/encryption-config.yaml)
+              --watch-cache-consistency-check-interval D (0 = off; e.g. 5s)  --watch-cache-consistency-check-action log|exit (log)
   controller-manager  run the controllers (replicaset, deployment, namespace, garbage collector, ...)
               --kubeconfig F (required)  --leader-elect true|false (true)
               --controllers LIST (*; e.g. "*,-deployment" or "namespace,serviceaccount")  --v N

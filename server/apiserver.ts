@@ -28,6 +28,7 @@ import { metricsResources } from './registry/metrics.js';
 import { reconcileBootstrapPolicy } from './auth/rbac/bootstrap-reconcile.js';
 import { createSecurity, type SecurityOptions } from './auth/security.js';
 import { EncryptionTransformer } from './storage/encryption.js';
+import { ConsistencyChecker, type DivergenceAction } from './storage/consistency-checker.js';
 
 export interface ApiServerOptions extends SecurityOptions {
   port: number;
@@ -48,11 +49,14 @@ export interface ApiServerOptions extends SecurityOptions {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   eventWindow: number;
+  /** The watch-cache consistency checker's period in ms (0: off). */
+  watchCacheConsistencyCheckIntervalMs?: number;
+  watchCacheConsistencyCheckAction?: DivergenceAction;
 }
 
 const log = logger('apiserver');
 
-export async function startApiServer(opts: ApiServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function startApiServer(opts: ApiServerOptions): Promise<{ port: number; close(): Promise<void>; checkConsistency?: () => Promise<unknown> }> {
   const encryption = await encryptionAtRest(opts);
   const redis = new RedisStorage(opts.redisUrl, opts.eventWindow, encryption);
   const registry = new Registry([...coreResources, ...groupResources, ...authenticationResources, ...authorizationResources, ...rbacResources, ...metricsResources]);
@@ -66,6 +70,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
   await cacher.start();
   await bootstrap(registry, { kubernetesServiceIP: services.kubernetesServiceIP, apiPort: opts.port, advertiseAddress: opts.advertiseAddress, defaultIngressClass: opts.defaultIngressClass });
   await reconcileBootstrapPolicy(registry);
+  const checker = opts.watchCacheConsistencyCheckIntervalMs ? new ConsistencyChecker(cacher, opts.watchCacheConsistencyCheckIntervalMs, opts.watchCacheConsistencyCheckAction ?? 'log') : undefined;
+  checker?.start();
 
   const sockets = new Set<Socket>();
   let server: http.Server;
@@ -101,7 +107,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
   log.info('serving', { port, tls: !!opts.tlsCertFile, types: registry.storageTypes().length });
   return {
     port,
+    checkConsistency: checker && (() => checker.check()),
     async close() {
+      checker?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

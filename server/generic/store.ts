@@ -83,6 +83,11 @@ export class Store {
     return this.cacher.cache(this.type);
   }
 
+  /** Whether the watch caches are following Redis now (false while Redis is unreachable). */
+  storageHealthy(): boolean {
+    return this.cacher.redisHealthy;
+  }
+
   async get(namespace: string, name: string): Promise<KubeObject> {
     const entry = (await this.fresh()).get(this.key(namespace, name));
     if (!entry) throw notFound(this.gr, name);

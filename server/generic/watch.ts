@@ -7,7 +7,7 @@ import type { Store } from './store.js';
 import type { ListOptions } from './selection.js';
 import type { CacheEvent, EventType } from '../storage/watch-cache.js';
 import { materialize } from '../storage/watch-cache.js';
-import { badRequest, gone, timeout } from '../../apimachinery/errors.js';
+import { badRequest, gone, serviceUnavailable, timeout } from '../../apimachinery/errors.js';
 import type { RedisStorage } from '../storage/redis-storage.js';
 import { logger } from '../../apimachinery/log.js';
 
@@ -38,6 +38,8 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   const prefix = store.def.namespaced && namespace ? `${namespace}/` : '';
   const rvParam = opts.resourceVersion ?? '';
   if (rvParam && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
+  // While Redis is away the cache gets no events: a watch would look healthy and stay silent.
+  if (!store.storageHealthy()) throw serviceUnavailable('storage is unavailable: the watch cache is not receiving events');
   const cache = rvParam === '' ? await store.fresh() : store.cache();
   // A watch from a revision this server has not seen yet waits for it briefly, as upstream.
   const tooNew = rvParam !== '' && !(await cache.waitFor(Number(rvParam), 3000));
@@ -106,7 +108,15 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   };
 
   let pending: CacheEvent[] | null = [];
-  const unsubscribe = cache.subscribe((events) => (pending ? pending.push(...events) : deliverAll(events)));
+  // The cache was reloaded across a hole (Redis lost writes, or the stream outran it): end with
+  // 410 as upstream's cacher does when it reinitializes, so the client relists.
+  const expire = (reason: string) => {
+    if (closed) return;
+    write(encode('ERROR', gone(`The resourceVersion for the provided watch is too old: ${reason}`).toStatus() as KubeObject, first));
+    flush();
+    finish(false);
+  };
+  const unsubscribe = cache.subscribe((events) => (pending ? pending.push(...events) : deliverAll(events)), expire);
   let bookmarkTimer: NodeJS.Timeout | undefined;
   const timeoutMs = (opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : 1800 + Math.random() * 1800) * 1000;
   const endTimer = setTimeout(() => finish(false), timeoutMs);
@@ -148,12 +158,12 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
     backlog = [];
   } else {
     const from = Number(rvParam);
-    const fromRing = cache.eventsSince(from);
+    const fromRing = from < cache.expiredBefore ? undefined : cache.eventsSince(from);
     if (fromRing) backlog = fromRing;
     else {
       // Older than this server's ring: the Redis stream may still hold the events.
       const oldest = await redis.oldestEventRevision(store.type).catch(() => undefined);
-      if (oldest === undefined || oldest > from + 1) {
+      if (oldest === undefined || oldest > from + 1 || from < cache.expiredBefore) {
         write(encode('ERROR', gone(`too old resource version: ${from} (${cache.rev})`).toStatus() as KubeObject, first));
         flush();
         finish(false);
@@ -169,6 +179,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
       });
     }
   }
+  if (closed) return;
   for (const ev of backlog as CacheEvent[]) deliver(ev);
   const queued = pending;
   pending = null;

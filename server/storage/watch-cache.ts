@@ -26,6 +26,8 @@ export interface CacheEvent {
 
 /** Called once per applied batch, so a watcher can write a batch of events in one write. */
 export type Listener = (events: CacheEvent[]) => void;
+/** Called when the cache was reloaded without the events between: the watcher must end with 410 so its client relists. */
+export type ExpireListener = (reason: string) => void;
 
 export function entryJson(entry: CacheEntry): string {
   return (entry.json ??= JSON.stringify(entry.object));
@@ -47,7 +49,14 @@ export class WatchCache {
   rev = 0;
   /** Events with a revision above this are in the ring; at or below it they are not. */
   private ringFloor = 0;
+  /**
+   * A watch from a revision below this gets 410 even if the Redis stream still reaches back:
+   * the cache was reloaded across a hole (writes lost by a Redis crash, or a trimmed stream),
+   * so a client's state at an older revision may hold changes no event will undo.
+   */
+  expiredBefore = 0;
   private readonly listeners = new Set<Listener>();
+  private readonly expireListeners = new Set<ExpireListener>();
   private waiters: { rev: number; resolve: () => void }[] = [];
 
   constructor(readonly type: string, readonly capacity: number) {}
@@ -151,9 +160,23 @@ export class WatchCache {
     return out;
   }
 
-  subscribe(l: Listener): () => void {
+  subscribe(l: Listener, onExpire?: ExpireListener): () => void {
     this.listeners.add(l);
-    return () => this.listeners.delete(l);
+    if (onExpire) this.expireListeners.add(onExpire);
+    return () => {
+      this.listeners.delete(l);
+      if (onExpire) this.expireListeners.delete(onExpire);
+    };
+  }
+
+  /**
+   * Replaces the contents with a snapshot that does not follow from the events applied so far:
+   * every open watch is ended (410) and watches from older revisions are refused, so clients relist.
+   */
+  resetExpiring(rev: number, objects: Map<string, { rev: number; json: string }>, reason: string): void {
+    this.reset(rev, objects);
+    this.expiredBefore = rev;
+    for (const l of [...this.expireListeners]) l(reason);
   }
 
   get watcherCount(): number {
