@@ -22,10 +22,14 @@ import { COMPONENTS, findComponents, stopStragglers, type Component } from './li
 import { positiveIntOption } from './lib/options.js';
 import { waitForApiServer } from './lib/cluster.js';
 import { say, fixed, verdict, round } from './lib/format.js';
+import { eventWindowOf, prefillEventWindows } from './lib/event-window-prefill.js';
 
 const USAGE = `Usage: node dist/bench/soak.js [--minutes 30] [--warmup-minutes M] [--runtime simulated|docker] [--nodes 2]
-  [--watchers 30] [--configmap-rate 3] [--pod-rate 2] [--sample-seconds 10] [--samples FILE(.csv|.json)] [--keep-data] [--heap-snapshots]
-  --warmup-minutes defaults to a sixth of --minutes (5 for a 30-minute run); rates are writes per second.`;
+  [--watchers 30] [--configmap-rate 3] [--pod-rate 2] [--sample-seconds 10] [--samples FILE(.csv|.json)] [--keep-data] [--heap-snapshots] [--prefill-window N]
+  --warmup-minutes defaults to a sixth of --minutes (5 for a 30-minute run); rates are writes per second.
+  --prefill-window: events written to each type that changes in steady state before the churn starts, so the
+  API server's event rings and Redis's streams are full when memory is judged (default: the API server's
+  --event-window, 10000 unless set; 0 skips it).`;
 
 const NS = 'soak';
 const TARGET_MB_PER_10_MIN = 1;
@@ -43,6 +47,8 @@ interface Options {
   keepData: boolean;
   /** Components write a heap snapshot into the data dir on SIGUSR2 (node --heapsnapshot-signal), for finding what grows. */
   heapSnapshots: boolean;
+  /** Events to write per changing type before the churn; undefined = the API server's --event-window. */
+  prefillWindow?: number;
 }
 
 function positiveNumber(name: string, v: string | undefined, fallback: number): number {
@@ -57,7 +63,7 @@ function parseOptions(): Options {
     options: {
       minutes: { type: 'string' }, 'warmup-minutes': { type: 'string' }, runtime: { type: 'string' }, nodes: { type: 'string' },
       watchers: { type: 'string' }, 'configmap-rate': { type: 'string' }, 'pod-rate': { type: 'string' },
-      'sample-seconds': { type: 'string' }, samples: { type: 'string' }, 'keep-data': { type: 'boolean' }, 'heap-snapshots': { type: 'boolean' }, help: { type: 'boolean' },
+      'sample-seconds': { type: 'string' }, samples: { type: 'string' }, 'keep-data': { type: 'boolean' }, 'heap-snapshots': { type: 'boolean' }, 'prefill-window': { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -81,6 +87,7 @@ function parseOptions(): Options {
     samplesFile: values.samples,
     keepData: (values['keep-data'] ?? false) || (values['heap-snapshots'] ?? false),
     heapSnapshots: values['heap-snapshots'] ?? false,
+    prefillWindow: values['prefill-window'] === undefined ? undefined : values['prefill-window'] === '0' ? 0 : positiveIntOption('prefill-window', values['prefill-window'], 0, USAGE),
   };
 }
 
@@ -360,6 +367,15 @@ async function main(): Promise<number> {
     }, 60_000, up, 200);
     say(`up: ${readyNodes} node(s) Ready ${fixed((performance.now() - upStarted) / 1000)} s after start; components: ${[...findComponents(up.pid)].map(([c, pid]) => `${c} ${pid}`).join(', ')}`);
 
+    const eventWindow = o.prefillWindow ?? eventWindowOf(findComponents(up.pid).get('apiserver')!);
+    if (eventWindow > 0) {
+      const nodeNames = (await api.list<{ metadata?: { name?: string } }>('/api/v1/nodes')).items.map((n) => n.metadata?.name ?? '').filter(Boolean);
+      say(`prefill: ${eventWindow} events to each of pods, configmaps, events, leases, deployments, replicasets and nodes, so the event rings and streams (--event-window ${eventWindow}) start full`);
+      const s = await prefillEventWindows(api, NS, nodeNames, eventWindow, say);
+      say(`prefill: done in ${fixed(s)} s`);
+    }
+    const eventsAtStart = (await api.list('/api/v1/events')).items.length;
+
     // Watches first, so they see the churn from its first write.
     const watchStats = newWatchStats();
     // Their own client (and connection pool), so the churn's requests never queue behind them.
@@ -428,6 +444,8 @@ async function main(): Promise<number> {
       api.list<Pod>(`/api/v1/namespaces/${NS}/pods`), api.list<ConfigMap>(`/api/v1/namespaces/${NS}/configmaps`),
     ]);
     const leftBare = leftPods.items.filter((p) => p.metadata?.labels?.churn === 'pod').length;
+    const leftDeploy = leftPods.items.filter((p) => p.metadata?.labels?.app === 'soak-deploy').length;
+    const eventsAtEnd = (await api.list('/api/v1/events')).items.length;
     const leftCm = leftCms.items.filter((c) => c.metadata?.labels?.churn === 'configmap').length;
 
     const warmFromS = o.warmupMinutes * 60;
@@ -450,7 +468,8 @@ async function main(): Promise<number> {
     say(`churn: ${fixed(churnSeconds / 60, 1)} min, ${writes()} writes acknowledged (${fixed(writes() / churnSeconds, 2)} writes/s): ${stat('configmaps', cmStats)}, ${stat('pods', podStats)}, ${stat('deployment', deployStats)}`);
     say(`watches: ${o.watchers} open throughout; ${watchStats.events} events received (${fixed(watchStats.events / churnSeconds, 1)}/s), ${watchStats.bookmarks} bookmarks, ` +
       `${watchStats.reopens} re-opens after the server ended a stream, ${watchStats.relists} re-lists after 410, ${watchStats.errors} errors (${watchStats.serverErrors} 5xx)`);
-    say(`left at the end: ${leftBare} churned pods (the churn keeps ~10), ${leftCm} churned configmaps (~30), ${leftPods.items.length - leftBare} Deployment pods`);
+    say(`left at the end: ${leftBare} churned pods (the churn keeps ~10), ${leftCm} churned configmaps (~30), ${leftDeploy} Deployment pods (2 or 6)`);
+    say(`core/v1 Events stored: ${eventsAtStart} when the churn started, ${eventsAtEnd} at the end (+${fixed((eventsAtEnd - eventsAtStart) / (churnSeconds / 600), 0)} per 10 min)`);
     const examples = [...cmStats.examples, ...podStats.examples, ...deployStats.examples, ...watchStats.examples];
     if (examples.length) say(`errors, first ${Math.min(8, examples.length)}: ${examples.slice(0, 8).join(' | ')}`);
     if (restarts.length) say(`component restarts: ${restarts.join('; ')}`);
@@ -472,7 +491,7 @@ async function main(): Promise<number> {
     }
     const ws = (s: WriteStats): object => ({ ok: s.ok, errors: s.errors, serverErrors: s.serverErrors });
     say(JSON.stringify({
-      bench: 'soak', minutes: o.minutes, warmupMinutes: o.warmupMinutes, runtime: o.runtime, nodes: o.nodes, cpus: availableParallelism(),
+      bench: 'soak', minutes: o.minutes, prefillWindow: eventWindow, coreEvents: { atStart: eventsAtStart, atEnd: eventsAtEnd }, warmupMinutes: o.warmupMinutes, runtime: o.runtime, nodes: o.nodes, cpus: availableParallelism(),
       writesPerSecond: round(writes() / churnSeconds, 2), writes: { configmaps: ws(cmStats), pods: ws(podStats), deployment: ws(deployStats) },
       watches: { open: o.watchers, events: watchStats.events, bookmarks: watchStats.bookmarks, reopens: watchStats.reopens, relists: watchStats.relists, errors: watchStats.errors, serverErrors: watchStats.serverErrors },
       rssMb: Object.fromEntries(rows.map((r) => [r.c, { start: round(r.start), warm: round(r.warm), end: round(r.end), peak: round(r.peak), slopePer10Min: round(r.lsq, 2), theilSenPer10Min: round(r.theilSen, 2), warmSamples: r.n }])),
