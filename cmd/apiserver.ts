@@ -23,6 +23,7 @@ export async function runApiServer(f: ApiServerFlags): Promise<number> {
     serviceClusterIpRange: f.serviceClusterIpRange,
     serviceNodePortRange: f.serviceNodePortRange,
     eventWindow: f.eventWindow,
+    eventTtlMs: f.eventTtlMs,
     authorizationModes: f.authorizationModes,
     anonymousAuth: f.anonymousAuth,
     tokenAuthFile: f.tokenAuthFile,

@@ -24,6 +24,7 @@ export interface UpFlags {
   ingressPort?: number;
   auditLogPath?: string;
   tokenAuthFile?: string;
+  eventTtl?: string;
   verbosity: number;
 }
 
@@ -42,6 +43,8 @@ export interface ApiServerFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   eventWindow: number;
+  /** upstream's --event-ttl: how long an Event lives after its last write. */
+  eventTtlMs: number;
   /** Authorizers in order, as upstream's --authorization-mode (AlwaysAllow, Node, RBAC). */
   authorizationModes: AuthorizationMode[];
   anonymousAuth: boolean;
@@ -195,6 +198,7 @@ export function parseUpFlags(args: string[]): UpFlags {
     'ingress-port': str,
     'audit-log-path': str,
     'token-auth-file': str,
+    'event-ttl': str,
   });
   return {
     // Same default as the .gitignore'd ".podium*/" so a casual `podium up` in a checkout stays untracked.
@@ -208,6 +212,8 @@ export function parseUpFlags(args: string[]): UpFlags {
     ingressPort: f['ingress-port'] === undefined ? undefined : intFlag('ingress-port', f['ingress-port'], 0, 1, 65535),
     auditLogPath: f['audit-log-path'] === undefined || f['audit-log-path'] === '-' ? f['audit-log-path'] : resolve(f['audit-log-path']),
     tokenAuthFile: f['token-auth-file'] === undefined ? undefined : resolve(f['token-auth-file']),
+    // Validated here, passed on as written: the API server parses it again.
+    eventTtl: f['event-ttl'] === undefined ? undefined : (durationFlag('event-ttl', f['event-ttl'], 0), f['event-ttl']),
     verbosity: intFlag('v', f.v, 0, 0, 10),
   };
 }
@@ -226,6 +232,7 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     'service-cluster-ip-range': str,
     'service-node-port-range': str,
     'event-window': str,
+    'event-ttl': str,
     'authorization-mode': str,
     'anonymous-auth': str,
     'token-auth-file': str,
@@ -256,6 +263,7 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     serviceClusterIpRange: cidrFlag('service-cluster-ip-range', f['service-cluster-ip-range'], '10.96.0.0/16'),
     serviceNodePortRange: portRangeFlag('service-node-port-range', f['service-node-port-range'], '30000-32767'),
     eventWindow: intFlag('event-window', f['event-window'], 10000, 1),
+    eventTtlMs: durationFlag('event-ttl', f['event-ttl'], 3_600_000),
     authorizationModes: authorizationModesFlag(f['authorization-mode']),
     // Upstream defaults to true (anonymous requests then meet RBAC as system:anonymous); Podium
     // answers them 401 unless asked, and always serves the health and version endpoints.

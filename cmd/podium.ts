@@ -14,12 +14,12 @@ Commands:
   up          run a whole cluster: Redis, API server and the other components, supervised
               --data-dir DIR (default .podium)  --port N (6443)  --redis-url URL
               --redis-appendfsync everysec|always|no  --runtime docker|simulated|none
-              --nodes N  --ingress-port N  --audit-log-path F  --token-auth-file F  --v N
+              --nodes N  --ingress-port N  --audit-log-path F  --token-auth-file F  --event-ttl D (1h)  --v N
   apiserver   run the API server alone
               --redis-url URL (required)  --port N (6443)  --bind-address IP (127.0.0.1)
               --tls-cert-file F  --tls-private-key-file F  --client-ca-file F  --data-dir DIR
               --service-cluster-ip-range CIDR (10.96.0.0/16)
-              --service-node-port-range A-B (30000-32767)  --event-window N  --v N
+              --service-node-port-range A-B (30000-32767)  --event-window N  --event-ttl D (1h)  --v N
               --authorization-mode LIST (Node,RBAC; or AlwaysAllow)  --anonymous-auth true|false (false)
               --token-auth-file F (CSV: token,user,uid,"group1,group2")  --service-account-issuer URL
               --audit-log-path F|-  --encryption-provider-config F (default DIR/pki/encryption-config.yaml)

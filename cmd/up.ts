@@ -110,6 +110,7 @@ export async function runUp(f: UpFlags): Promise<number> {
         '--kubelet-certificate-authority', pki.files.caCert,
         ...(f.auditLogPath ? ['--audit-log-path', f.auditLogPath] : []),
         ...(f.tokenAuthFile ? ['--token-auth-file', f.tokenAuthFile] : []),
+        ...(f.eventTtl ? ['--event-ttl', f.eventTtl] : []),
         '--v', String(f.verbosity),
       ]),
       supervisorLog,

@@ -28,6 +28,7 @@ import { metricsResources } from './registry/metrics.js';
 import { reconcileBootstrapPolicy } from './auth/rbac/bootstrap-reconcile.js';
 import { createSecurity, type SecurityOptions } from './auth/security.js';
 import { EncryptionTransformer } from './storage/encryption.js';
+import { EventTtl } from './registry/event-ttl.js';
 import { ConsistencyChecker, type DivergenceAction } from './storage/consistency-checker.js';
 
 export interface ApiServerOptions extends SecurityOptions {
@@ -49,6 +50,8 @@ export interface ApiServerOptions extends SecurityOptions {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   eventWindow: number;
+  /** How long an Event lives after its last write (upstream's --event-ttl). */
+  eventTtlMs: number;
   /** The watch-cache consistency checker's period in ms (0: off). */
   watchCacheConsistencyCheckIntervalMs?: number;
   watchCacheConsistencyCheckAction?: DivergenceAction;
@@ -72,6 +75,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
   await reconcileBootstrapPolicy(registry);
   const checker = opts.watchCacheConsistencyCheckIntervalMs ? new ConsistencyChecker(cacher, opts.watchCacheConsistencyCheckIntervalMs, opts.watchCacheConsistencyCheckAction ?? 'log') : undefined;
   checker?.start();
+  const eventTtl = new EventTtl(cacher, redis, opts.eventTtlMs);
+  eventTtl.start();
 
   const sockets = new Set<Socket>();
   let server: http.Server;
@@ -110,6 +115,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ port: nu
     checkConsistency: checker && (() => checker.check()),
     async close() {
       checker?.stop();
+      await eventTtl.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

@@ -1,8 +1,8 @@
-// Fills the bounded event history before a soak judges memory. The API server keeps, per
-// resource type, a ring of the last --event-window events (its watch cache) and Redis keeps a
-// stream trimmed to the same length. Both are meant to grow until full and then stay level, but
-// at a soak's churn rate they take from half an hour (pods) to days (nodes) to fill, so without
-// this the slope would measure a cache filling up, not a leak. Every type that changes in
+// Fills the bounded event history before a soak judges memory. Redis keeps, per resource type,
+// a stream trimmed to the last --event-window events (the API server's ring keeps only the last
+// minutes of them). A stream is meant to grow until full and then stay level, but at a soak's
+// churn rate they take from half an hour (pods) to days (nodes) to fill, so without this the
+// slope would measure a stream filling up, not a leak. Every type that changes in
 // steady state gets `window` MODIFIED events here, from objects shaped like the real ones.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

@@ -173,7 +173,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
       const last = new Map<string, KubeObject>();
       backlog = stored.filter((e) => e.rev <= cache.rev).map((e) => {
         const object = materialize(e.json, e.rev);
-        const ev: CacheEvent = { type: e.type, rev: e.rev, key: e.key, object, prev: last.get(e.key), encoded: new Map() };
+        const ev: CacheEvent = { type: e.type, rev: e.rev, key: e.key, object, prev: last.get(e.key), encoded: new Map(), appliedAt: 0 };
         last.set(e.key, object);
         return ev;
       });

@@ -22,7 +22,19 @@ export interface CacheEvent {
   prev?: KubeObject;
   /** Serialized forms of this event, keyed by format, shared by all watchers asking for that format. */
   encoded: Map<string, Buffer>;
+  /** When this server applied it (ms since the epoch): the ring keeps recent history only. */
+  appliedAt: number;
 }
+
+/**
+ * How long the ring keeps an event, beyond the newest RING_MIN_EVENTS. Each event holds its
+ * object, the state before and the encoded bytes, so a ring of the whole event window of every
+ * type cost the soak's API server over 1 GB. Upstream's watch cache keeps minutes, not a count
+ * of events; this matches etcd's 5-minute compaction as kube-apiserver runs it. A watch or a
+ * continue token from before the ring still resumes from the Redis stream (watch) or gets 410.
+ */
+const RING_FRESH_MS = 5 * 60_000;
+const RING_MIN_EVENTS = 100;
 
 /** Called once per applied batch, so a watcher can write a batch of events in one write. */
 export type Listener = (events: CacheEvent[]) => void;
@@ -43,7 +55,8 @@ export function materialize(json: string, rev: number): KubeObject {
 export class WatchCache {
   private readonly objects = new Map<string, CacheEntry>();
   private sortedKeys: string[] | null = null;
-  private ring: CacheEvent[] = [];
+  /** Events from ringStart on; slots before it are cleared so dropped events can be collected. */
+  private ring: (CacheEvent | undefined)[] = [];
   private ringStart = 0;
   /** The revision the cache reflects: every event up to it has been applied. */
   rev = 0;
@@ -75,6 +88,7 @@ export class WatchCache {
 
   apply(events: StoredEvent[]): void {
     const applied: CacheEvent[] = [];
+    const now = Date.now();
     for (const e of events) {
       if (e.rev <= this.rev) continue;
       const object = materialize(e.json, e.rev);
@@ -86,7 +100,7 @@ export class WatchCache {
         if (!prev) this.sortedKeys = null;
         this.objects.set(e.key, { object, rev: e.rev });
       }
-      const ev: CacheEvent = { type: e.type, rev: e.rev, key: e.key, object, prev, encoded: new Map() };
+      const ev: CacheEvent = { type: e.type, rev: e.rev, key: e.key, object, prev, encoded: new Map(), appliedAt: now };
       this.push(ev);
       this.rev = e.rev;
       applied.push(ev);
@@ -97,13 +111,17 @@ export class WatchCache {
 
   private push(ev: CacheEvent): void {
     this.ring.push(ev);
-    if (this.ring.length - this.ringStart > this.capacity) {
-      this.ringFloor = this.ring[this.ringStart].rev;
-      this.ringStart++;
-      if (this.ringStart > 4096 && this.ringStart * 2 > this.ring.length) {
-        this.ring = this.ring.slice(this.ringStart);
-        this.ringStart = 0;
-      }
+    const staleBefore = ev.appliedAt - RING_FRESH_MS;
+    for (;;) {
+      const held = this.ring.length - this.ringStart;
+      const oldest = this.ring[this.ringStart]!;
+      if (held <= this.capacity && (held <= RING_MIN_EVENTS || oldest.appliedAt >= staleBefore)) break;
+      this.ringFloor = oldest.rev;
+      this.ring[this.ringStart++] = undefined;
+    }
+    if (this.ringStart > 4096 && this.ringStart * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.ringStart);
+      this.ringStart = 0;
     }
   }
 
@@ -135,7 +153,10 @@ export class WatchCache {
   eventsSince(rev: number): CacheEvent[] | undefined {
     if (rev < this.ringFloor) return undefined;
     const out: CacheEvent[] = [];
-    for (let i = this.ringStart; i < this.ring.length; i++) if (this.ring[i].rev > rev) out.push(this.ring[i]);
+    for (let i = this.ringStart; i < this.ring.length; i++) {
+      const ev = this.ring[i]!;
+      if (ev.rev > rev) out.push(ev);
+    }
     return out;
   }
 
