@@ -14,7 +14,7 @@ export interface Outcome {
   events?: unknown[];
 }
 
-const MAX_KEPT = 256 * 1024;
+const MAX_KEPT = 8 * 1024 * 1024;
 export const REQUEST_TIMEOUT_MS = 20_000;
 const WATCH_READ_MS = 250;
 
@@ -37,7 +37,12 @@ export class FuzzClient {
     return r.raw ? this.sendRaw(r.raw.bytes, r.raw.close) : this.sendHttp(r);
   }
 
-  private sendHttp(r: FuzzRequest): Promise<Outcome> {
+  /** The same request on a connection of its own: tells a stuck connection from a stuck handler. */
+  async resend(r: FuzzRequest): Promise<Outcome> {
+    return r.raw ? this.sendRaw(r.raw.bytes, r.raw.close) : this.sendHttp(r, false);
+  }
+
+  private sendHttp(r: FuzzRequest, pooled = true): Promise<Outcome> {
     return new Promise((resolve) => {
       let done = false;
       const finish = (o: Outcome) => {
@@ -52,7 +57,9 @@ export class FuzzClient {
       if (body && !lazy?.chunked) headers['content-length'] = body.length;
       let req: ReturnType<typeof request>;
       try {
-        req = request({ host: this.host, port: this.port, method: r.method, path: r.path, headers, agent: this.agent });
+        // Huge bodies get a connection of their own: the server may answer 413 and stop reading,
+        // and an upload stuck half-way must not hold one of the pool's sockets.
+        req = request({ host: this.host, port: this.port, method: r.method, path: r.path, headers, agent: lazy || !pooled ? false : this.agent });
       } catch (e) {
         // The client library refused to send it (an invalid header or path): nothing reached the server.
         resolve({ status: -1, contentType: '', body: Buffer.alloc(0), error: `not sent: ${(e as Error).message}` });
@@ -73,7 +80,11 @@ export class FuzzClient {
           }, WATCH_READ_MS);
         }
         res.on('data', (c: Buffer) => { if (kept < MAX_KEPT) { chunks.push(c); kept += c.length; } });
-        res.on('end', () => finish({ status, contentType, body: Buffer.concat(chunks) }));
+        res.on('end', () => {
+          // Answered before the whole body went out (413, or an early error): drop the rest of the upload.
+          if (!req.writableFinished) req.destroy();
+          finish({ status, contentType, body: Buffer.concat(chunks) });
+        });
         res.on('error', (e) => finish({ status, contentType, body: Buffer.concat(chunks), error: r.watch ? undefined : `response: ${e.message}` }));
       });
       req.on('error', (e) => finish({ status: 0, contentType: '', body: Buffer.alloc(0), error: `request: ${e.message}` }));

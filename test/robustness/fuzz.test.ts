@@ -115,7 +115,12 @@ test(`fuzzing: ${REQUESTS} generated and mutated requests, no 5xx, no crash, bou
           if (isTooLargeResourceVersion(o)) tooLargeRV++;
           codes.set(o.status, (codes.get(o.status) ?? 0) + 1);
           families.set(r.family, (families.get(r.family) ?? 0) + 1);
-          const problem = judge(r, o);
+          let problem = judge(r, o);
+          if (problem?.startsWith('hang')) {
+            const t1 = Date.now();
+            const again = await client.resend(r);
+            problem += `; sent again on a new connection: ${again.status || again.error} in ${Date.now() - t1} ms`;
+          }
           if (problem) findings.push({ problem, request: describeRequest(r), status: o.status, body: o.body.toString('utf8', 0, Math.min(o.body.length, 500)) });
         }
       }));
