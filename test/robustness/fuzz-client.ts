@@ -71,7 +71,7 @@ export class FuzzClient {
         let kept = 0;
         const contentType = String(res.headers['content-type'] ?? '');
         const status = res.statusCode ?? 0;
-        if (r.watch && status === 200) {
+        if ((r.watch || opensWatch(r)) && status === 200) {
           setTimeout(() => {
             const text = Buffer.concat(chunks).toString('utf8');
             const events = text.split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as unknown]; } catch { return []; } });
@@ -169,15 +169,25 @@ function isStatusObject(v: unknown, code: number): string | undefined {
  * then answers 504 `Timeout: Too large resource version`, as upstream does (clients retry on it).
  * That is the specified answer to a bogus future resourceVersion, not a server failure.
  */
-export function isTooLargeResourceVersion(o: Outcome): boolean {
-  return o.status === 504 && o.body.toString('utf8').includes('Too large resource version');
+export function isTooLargeResourceVersion(o: Outcome, r?: FuzzRequest): boolean {
+  if (o.status !== 504) return false;
+  // A HEAD answer has no body to say so; the request's resourceVersion does.
+  if (r?.method === 'HEAD') return /[?&]resourceVersion=\d/.test(r.path);
+  return o.body.toString('utf8').includes('Too large resource version');
+}
+
+/** A GET that opens a watch (a /watch/ path or watch=true): it streams until hung up on. */
+export function opensWatch(r: FuzzRequest): boolean {
+  if (r.method !== 'GET') return false;
+  const [path, query = ''] = r.path.split('?');
+  return /^\/apis?\/(.+\/)?watch\//.test(path) || /(^|&)watch=(true|1)(&|$)/.test(query);
 }
 
 /** What is wrong with an answer, or undefined when it is fine. */
 export function judge(r: FuzzRequest, o: Outcome): string | undefined {
   if (o.status === -1) return undefined;
   if (o.error?.startsWith('hang')) return o.error;
-  if (o.status >= 500 && !isTooLargeResourceVersion(o)) return `${o.status} answer`;
+  if (o.status >= 500 && !isTooLargeResourceVersion(o, r)) return `${o.status} answer`;
   if (o.status === 0) {
     // Truncated bodies and malformed HTTP may end with the connection closed; a huge body
     // rejected early may see its upload reset. Anything else must get an answer.
@@ -186,12 +196,13 @@ export function judge(r: FuzzRequest, o: Outcome): string | undefined {
   }
   if (o.status < 200 || (o.status >= 300 && o.status < 400)) return `unexpected ${o.status}`;
   if (o.status >= 400) {
-    if (!EXPECTED_ERROR_CODES.has(o.status) && !isTooLargeResourceVersion(o)) return `unexpected error code ${o.status}`;
+    if (!EXPECTED_ERROR_CODES.has(o.status) && !isTooLargeResourceVersion(o, r)) return `unexpected error code ${o.status}`;
     if (r.method === 'HEAD') return undefined;
     const json = o.contentType.startsWith('application/json');
     // Node's HTTP parser answers malformed HTTP itself (bare 400/431) before any handler runs, and
     // the OpenAPI endpoints answer an unknown document with a plain 404, as upstream's do.
-    if (!json) return r.raw || r.path.startsWith('/openapi/') ? undefined : `error answer is ${o.contentType || 'untyped'}, not a JSON Status`;
+    // An untyped 400/431 comes from that parser too (a request line or headers over its 16 KiB limit).
+    if (!json) return r.raw || r.path.startsWith('/openapi/') || (!o.contentType && (o.status === 400 || o.status === 431)) ? undefined : `error answer is ${o.contentType || 'untyped'}, not a JSON Status`;
     let parsed: unknown;
     try { parsed = JSON.parse(o.body.toString('utf8')); } catch { return 'error body is not valid JSON'; }
     return isStatusObject(parsed, o.status);

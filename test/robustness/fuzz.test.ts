@@ -113,7 +113,7 @@ test(`fuzzing: ${REQUESTS} generated and mutated requests, no 5xx, no crash, bou
           if (TRACE && ms > 2000) process.stderr.write(`[robustness] fuzz slow: ${ms} ms ${describeRequest(r).slice(0, 300)}\n`);
           if (o.status === -1) { notSent++; continue; }
           sent++;
-          if (isTooLargeResourceVersion(o)) tooLargeRV++;
+          if (isTooLargeResourceVersion(o, r)) tooLargeRV++;
           codes.set(o.status, (codes.get(o.status) ?? 0) + 1);
           families.set(r.family, (families.get(r.family) ?? 0) + 1);
           let problem = judge(r, o);
