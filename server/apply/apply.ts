@@ -12,6 +12,7 @@ import { compareObjects } from './compare.js';
 import { dropNulls, mergeValues, prune } from './merge.js';
 import { isObject, rootShape, type SchemaRef, type Shape } from './schema.js';
 import { zeroValue } from './zero-value.js';
+import { checkValueDepth } from '../http/body.js';
 import {
   capUpdateManagers, decodeManagedFields, managerIdentifier, normalizeTime, resetFields, setEntryFields, storeManagedFields, STRIPPED,
   updateManaged, type Managed, type ManagerEntry,
@@ -231,7 +232,13 @@ export function decodeApplyBody(body: Buffer | string): KubeObject {
     }
   }
   if (!parsed) {
-    const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
+    let docs: ReturnType<typeof parseAllDocuments>;
+    try {
+      docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
+    } catch (e) {
+      // The parser recurses on flow collections; too deep a document exhausts the stack.
+      throw badRequest(`error decoding YAML: error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
+    }
     const doc = Array.isArray(docs) ? docs[0] : undefined;
     if (doc?.errors.length) {
       const e = doc.errors[0];
@@ -239,7 +246,14 @@ export function decodeApplyBody(body: Buffer | string): KubeObject {
       const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       throw badRequest(`error decoding YAML: error converting YAML to JSON: yaml: line ${line}: ${what}`);
     }
-    value = doc ? timesToStrings(doc.toJS({ maxAliasCount: 100 })) : null;
+    try {
+      value = doc ? doc.toJS({ maxAliasCount: 100 }) : null;
+    } catch (e) {
+      // An alias bomb (too many aliases) or an alias to nothing: bad input, not a server error.
+      throw badRequest(`error decoding YAML: error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
+    }
+    checkValueDepth(value);
+    value = timesToStrings(value);
   }
   if (value === null || value === undefined) return {};
   if (!isObject(value)) {

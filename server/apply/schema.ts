@@ -88,7 +88,9 @@ function computeField(def: string, name: string): Shape | null {
     return name === 'apiVersion' || name === 'kind' ? LEAF : null;
   }
   if (def === OBJECT_META && name === 'managedFields') return IGNORED;
-  const prop = definition(def)?.properties[name];
+  const props = definition(def)?.properties;
+  // Own properties only: a field named `constructor` is unknown, not Object.prototype's.
+  const prop = props && Object.hasOwn(props, name) ? props[name] : undefined;
   return prop ? shapeOf(prop.type, fieldPatchMetadata(def, name)) : null;
 }
 

@@ -2,11 +2,52 @@
 // limit (3 MiB) and 400 errors for anything malformed.
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { badRequest, tooLarge, unsupportedMediaType } from '../../apimachinery/errors.js';
+import { badRequest, isStatusError, tooLarge, unsupportedMediaType } from '../../apimachinery/errors.js';
 import type { KubeObject } from '../registry/types.js';
 import { decodeKubernetesProtobuf } from '../protobuf/decode.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * The deepest nesting of arrays and objects a body may have. Upstream's JSON decoder stops at
+ * 10000 ("exceeded max depth"); ours stops sooner because validation, merging, field sets and
+ * managed fields walk objects recursively and a JavaScript stack ends after a few thousand
+ * levels. No real object comes near either limit.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
+const exceededMaxDepth = () => badRequest(`error decoding body: exceeded max depth ${MAX_NESTING_DEPTH}`);
+
+/**
+ * Rejects a JSON (or flow-style YAML) text nested deeper than MAX_NESTING_DEPTH, before any
+ * parser or recursive walk sees it. Brackets inside double-quoted strings do not count.
+ */
+export function checkNestingDepth(body: Buffer | string): void {
+  const b = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_NESTING_DEPTH) throw exceededMaxDepth();
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+}
+
+/** The same limit for an already decoded value (block-style YAML has no brackets to count). */
+export function checkValueDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (d >= MAX_NESTING_DEPTH) throw exceededMaxDepth();
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child && typeof child === 'object') stack.push([child, d + 1]);
+  }
+}
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -28,7 +69,19 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on('end', () => {
+      if (failed) return;
+      const body = Buffer.concat(chunks);
+      // Protobuf is binary (its decoder has a depth limit of its own); every other body is JSON or YAML.
+      if (mediaType(req) !== 'application/vnd.kubernetes.protobuf') {
+        try {
+          checkNestingDepth(body);
+        } catch (e) {
+          return reject(e);
+        }
+      }
+      resolve(body);
+    });
     req.on('error', (e) => { if (!failed) reject(badRequest(`error reading request body: ${e.message}`)); });
   });
 }
@@ -69,7 +122,9 @@ export function decodeObject(body: Buffer, contentType: string): KubeObject {
     case 'text/yaml':
       try {
         value = parseYaml(body.toString('utf8'), { uniqueKeys: false });
+        checkValueDepth(value);
       } catch (e) {
+        if (isStatusError(e)) throw e;
         throw badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
       }
       break;

@@ -14,8 +14,30 @@ export interface ResourceRequest {
 /** Subresources of a namespace itself, which the path shape would otherwise read as a resource. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
+/**
+ * A path segment with its percent-escapes decoded. Go's URL parser turns `%ff` into the raw byte and
+ * never fails on it, so a name that is not valid UTF-8 is just a name no object has (404, or 422 on
+ * create), not a server error: invalid UTF-8 sequences decode to U+FFFD here. A `%` that starts no
+ * escape stays as it is.
+ */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    const bytes: number[] = [];
+    for (let i = 0; i < segment.length; i++) {
+      const hex = segment[i] === '%' ? segment.slice(i + 1, i + 3) : '';
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 2;
+      } else bytes.push(...Buffer.from(segment[i], 'utf8'));
+    }
+    return Buffer.from(bytes).toString('utf8');
+  }
+}
+
 export function parseResourcePath(method: string, path: string, query: URLSearchParams): ResourceRequest | undefined {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(decodeSegment);
   let group: string, version: string, rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {
     group = '';

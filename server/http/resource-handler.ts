@@ -117,7 +117,11 @@ export class ResourceHandler {
         return this.sendObject(res, 200, store, obj, neg, query);
       }
       case 'list': return this.list(res, store, info.namespace, listOptions(query), neg, query);
-      case 'watch': return serveWatch(store, this.redis, info.namespace, listOptions(query), res, this.encoder(store, neg, query), `${neg.format}:${neg.tableVersion}`);
+      case 'watch':
+        // A HEAD answer has no body, so there is nothing to stream; a stream that never ends would
+        // also hold the connection, and the client's next request on it would wait forever.
+        if (req.method === 'HEAD') return sendJson(res, 200, '');
+        return serveWatch(store, this.redis, info.namespace, listOptions(query), res, this.encoder(store, neg, query), `${neg.format}:${neg.tableVersion}`);
       case 'create': {
         const obj = await store.create(info.namespace, await readObject(req, def, query, res), opts);
         return this.sendObject(res, 201, store, obj, neg, query);

@@ -26,7 +26,8 @@ async function podTarget(registry: Registry, namespace: string, id: string): Pro
   if (scheme === 'https') throw badRequest('https is not supported by pods/proxy here');
   const pod = (await registry.store('', 'pods').get(namespace, name)) as Pod;
   const ip = pod.status?.podIP;
-  if (!ip) throw serviceUnavailable(`pod ${name} has no IP address`);
+  // Upstream's pod ResourceLocation: a pod without a (global unicast) IP is the client's mistake.
+  if (!ip) throw badRequest('address not allowed');
   let n = port ? Number(port) : 80;
   if (port && !/^\d+$/.test(port)) {
     const named = pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.name === port);

@@ -56,7 +56,8 @@ class Checker {
     if (def.type !== 'object') return this.value(v, { kind: def.type }, path);
     if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(v, path, name.split('.').slice(-2).join('.'));
     for (const [field, fv] of Object.entries(v)) {
-      const p = def.properties[field];
+      // Own properties only: a body field named `constructor` or `toString` is unknown, not Object's.
+      const p = Object.hasOwn(def.properties, field) ? def.properties[field] : undefined;
       const fieldPath = path ? `${path}.${field}` : field;
       if (!p) {
         this.unknownFields.push(fieldPath);

@@ -10,6 +10,12 @@ import { hasOwn, isJsonObject, JsonSyntaxError, parseJson, unmarshalTypeError, t
 
 /** Upstream's limit on operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
+/**
+ * Upstream's limit on how much `copy` operations may grow a document (the apiserver's
+ * JSONPatchMaxCopyBytes, 3 MiB): without it a few hundred copies of a parent into its own child
+ * double the document each time and exhaust memory.
+ */
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type JsonPatchOperation = Record<string, JsonValue>;
@@ -102,8 +108,8 @@ function wrap<T>(prefix: string, f: () => T): T {
   }
 }
 
-/** A JSON document under a handle, so `replace ""` can swap the whole document. */
-interface Doc { root: JsonValue }
+/** A JSON document under a handle, so `replace ""` can swap the whole document; `copied` counts copy growth. */
+interface Doc { root: JsonValue; copied: number }
 
 function edit(doc: Doc, operation: Operation): void {
   doc.root = jsonpatch.applyOperation(doc.root, operation, false, true).newDocument;
@@ -198,6 +204,10 @@ function applyOperation(doc: Doc, op: JsonPatchOperation): void {
       const path = wrap('copy operation failed to decode path', () => { try { return opPath(op); } catch { throw new OpError(MISSING); } });
       const target = findObject(doc.root, path);
       if (!target) throw new OpError(`copy operation does not apply: doc is missing destination path: ${path}: ${MISSING}`);
+      doc.copied += Buffer.byteLength(JSON.stringify(copied));
+      if (doc.copied > MAX_JSON_PATCH_COPY_BYTES) {
+        throw new OpError(`Unable to complete the copy, the accumulated size increase of copy is ${doc.copied}, exceeding the limit ${MAX_JSON_PATCH_COPY_BYTES}`);
+      }
       wrap('error while adding value during copy', () => addAt(doc, target, structuredClone(copied)));
       return;
     }
@@ -232,7 +242,7 @@ export function applyJsonPatch<T extends object>(original: T, operations: JsonPa
   if (operations.length > MAX_JSON_PATCH_OPERATIONS) {
     throw tooLarge(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${operations.length}`);
   }
-  const doc: Doc = { root: structuredClone(original) as unknown as JsonValue };
+  const doc: Doc = { root: structuredClone(original) as unknown as JsonValue, copied: 0 };
   for (const op of operations) {
     try {
       applyOperation(doc, structuredClone(op));

@@ -28,7 +28,8 @@ export function lookupForStruct(schema: PatchSchema, key: string): Lookup {
   if (schema.kind === 'map') return { schema: schema.values, meta: NO_META };
   if (schema.kind !== 'ref') return { schema: undefined, meta: NO_META };
   const def = definition(schema.ref);
-  const prop = def && def.type === 'object' && !def.open ? def.properties[key] : undefined;
+  // Own properties only: a patch key named `constructor` is unknown, not Object.prototype's.
+  const prop = def && def.type === 'object' && !def.open && Object.hasOwn(def.properties, key) ? def.properties[key] : undefined;
   if (!prop) return { schema: undefined, meta: NO_META };
   const m = fieldPatchMetadata(schema.ref, key);
   return {
