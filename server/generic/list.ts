@@ -11,8 +11,13 @@ import { entryJson } from '../storage/watch-cache.js';
 export interface ListItem { object: KubeObject; json?: string }
 export interface ListResult { items: ListItem[]; resourceVersion: string; continue?: string; remainingItemCount?: number }
 
+/** A resourceVersion as upstream parses one: an unsigned 64-bit integer. */
+export function isResourceVersion(v: string): boolean {
+  return /^\d{1,20}$/.test(v) && BigInt(v) < 2n ** 64n;
+}
+
 function parseRev(v: string, what: string): number {
-  if (!/^\d+$/.test(v)) throw badRequest(`invalid ${what} "${v}"`);
+  if (!isResourceVersion(v)) throw badRequest(`invalid ${what} "${v}"`);
   return Number(v);
 }
 

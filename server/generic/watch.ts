@@ -7,6 +7,7 @@ import type { Store } from './store.js';
 import type { ListOptions } from './selection.js';
 import type { CacheEvent, EventType } from '../storage/watch-cache.js';
 import { materialize } from '../storage/watch-cache.js';
+import { isResourceVersion } from './list.js';
 import { badRequest, gone, serviceUnavailable, timeout } from '../../apimachinery/errors.js';
 import type { RedisStorage } from '../storage/redis-storage.js';
 import { logger } from '../../apimachinery/log.js';
@@ -37,7 +38,7 @@ export async function serveWatch(store: Store, redis: RedisStorage, namespace: s
   const pred = store.predicate(opts);
   const prefix = store.def.namespaced && namespace ? `${namespace}/` : '';
   const rvParam = opts.resourceVersion ?? '';
-  if (rvParam && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
+  if (rvParam && !isResourceVersion(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
   // While Redis is away the cache gets no events: a watch would look healthy and stay silent.
   if (!store.storageHealthy()) throw serviceUnavailable('storage is unavailable: the watch cache is not receiving events');
   const cache = rvParam === '' ? await store.fresh() : store.cache();

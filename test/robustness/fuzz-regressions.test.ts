@@ -158,3 +158,11 @@ test('a HEAD watch streamed forever, so the next request on its kept-alive conne
     agent.destroy();
   }
 });
+
+test('a resourceVersion beyond 64 bits waited and answered 504; upstream cannot parse it: 400', async () => {
+  const huge = '99999999999999999999';
+  expectStatus(await raw('GET', `/api/v1/namespaces/${NS}/configmaps?resourceVersion=${huge}`), 400, 'BadRequest');
+  expectStatus(await raw('GET', `/api/v1/namespaces/${NS}/configmaps?watch=true&resourceVersion=${huge}`), 400, 'BadRequest');
+  // The largest 64-bit value is still a resourceVersion (one this server has not reached).
+  expect((await raw('GET', `/api/v1/namespaces/${NS}/configmaps?resourceVersion=18446744073709551615&resourceVersionMatch=Exact`)).status).not.toBe(400);
+});
