@@ -2,7 +2,7 @@
 // redis-server, the API server child, stock kubectl with the written kubeconfig,
 // a crashed child being restarted, and signals stopping everything with Redis last.
 import { X509Certificate } from 'node:crypto';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,75 +10,11 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { parse } from 'yaml';
+import { UpProcess } from '../support/up-process.js';
 
 const root = resolve(process.cwd());
 const entry = join(root, 'dist/cmd/podium.js');
 const kubectl = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.33', '/usr/bin/kubectl'].find((k) => existsSync(k));
-
-type LogLine = Record<string, unknown> & { msg?: string; component?: string; child?: string; pid?: number };
-
-class UpProcess {
-  readonly proc: ChildProcess;
-  readonly stdout: string[] = [];
-  readonly logs: LogLine[] = [];
-  readonly rawStderr: string[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, [entry, 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines = (stream: NodeJS.ReadableStream, sink: (l: string) => void): void => {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          sink(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      });
-    };
-    lines(this.proc.stdout!, (l) => this.stdout.push(l));
-    lines(this.proc.stderr!, (l) => {
-      this.rawStderr.push(l);
-      try {
-        this.logs.push(JSON.parse(l) as LogLine);
-      } catch {
-        // not a structured line
-      }
-    });
-    this.exited = new Promise((r) => this.proc.once('exit', (code) => r(code)));
-  }
-
-  async waitFor(what: string, check: () => boolean, timeoutMs = 45_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline || this.proc.exitCode !== null) {
-        throw new Error(`timed out waiting for ${what}; stdout:\n${this.stdout.join('\n')}\nstderr:\n${this.rawStderr.slice(-40).join('\n')}`);
-      }
-      await sleep(50);
-    }
-  }
-
-  waitReady(): Promise<void> {
-    return this.waitFor('the ready line', () => this.stdout.some((l) => l.startsWith('podium is ready: export KUBECONFIG=')));
-  }
-
-  childPids(name: string): number[] {
-    return this.logs.filter((l) => l.msg === 'child started' && l.child === name).map((l) => l.pid as number);
-  }
-
-  redisUrl(): string {
-    const line = this.logs.find((l) => l.msg === 'redis is ready');
-    return line?.url as string;
-  }
-
-  /** Leaves nothing running even when a test failed half-way. */
-  forceCleanup(): void {
-    for (const pid of [...this.childPids('apiserver'), ...this.childPids('redis')]) kill(pid, 'SIGKILL');
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
-  }
-}
 
 function kill(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -8,7 +8,6 @@
 // policy and back-off on its own. After SIGCONT the supervisor brings the control plane back, and
 // everything must reconcile without touching healthy pods: node Ready, restart counts in status
 // matching what Docker ran, no pod recreated or duplicated, the Deployment available.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,8 @@ import type { Namespace, Node, Pod, PodList, Service } from 'kubernetes-types/co
 import { ApiClient, ApiError, connectionFromKubeconfig } from '../../node-agent/api.js';
 import { ATTEMPT_LABEL, CONTAINER_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from '../../node-agent/runtime/docker/labels.js';
 import { backoffDelayMs } from '../../node-agent/runtime/pod-actions.js';
-import { freePort, ROOT } from '../support/processes.js';
+import { freePort } from '../support/processes.js';
+import { UpProcess } from '../support/up-process.js';
 import { sleep, until } from '../support/wait.js';
 import { printFigures } from './figures.js';
 import { pick } from './mode.js';
@@ -36,59 +36,8 @@ const CONTROL_PLANE = ['apiserver', 'controller-manager', 'scheduler', 'redis'] 
 
 const docker = new Docker();
 
-type LogLine = Record<string, unknown> & { msg?: string; child?: string; pid?: number };
-
-/** `podium up` as a user runs it, its JSON logs parsed for the children's pids. */
-class Up {
-  readonly proc: ChildProcess;
-  readonly stdout: string[] = [];
-  readonly logs: LogLine[] = [];
-  readonly raw: string[] = [];
-
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, [join(ROOT, 'dist/cmd/podium.js'), 'up', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines = (stream: NodeJS.ReadableStream, sink: (l: string) => void): void => {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          sink(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      });
-    };
-    lines(this.proc.stdout!, (l) => this.stdout.push(l));
-    lines(this.proc.stderr!, (l) => {
-      this.raw.push(l);
-      try {
-        this.logs.push(JSON.parse(l) as LogLine);
-      } catch {
-        // not a structured line
-      }
-    });
-  }
-
-  /** The newest pid `up` started for a child. */
-  pid(child: string): number {
-    const started = this.logs.filter((l) => l.msg === 'child started' && l.child === child);
-    const pid = started.at(-1)?.pid;
-    if (typeof pid !== 'number') throw new Error(`no ${child} started; logs:\n${this.raw.slice(-30).join('\n')}`);
-    return pid;
-  }
-
-  starts(child: string): number {
-    return this.logs.filter((l) => l.msg === 'child started' && l.child === child).length;
-  }
-
-  tail(n = 40): string {
-    return this.raw.slice(-n).join('\n');
-  }
-}
-
 let dataDir = '';
-let up: Up | undefined;
+let up: UpProcess | undefined;
 let api: ApiClient | undefined;
 let nodeName = '';
 const allPids: number[] = [];
@@ -258,7 +207,7 @@ async function removeContainers(): Promise<void> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'podium-cp-down-'));
   const [port, ingressPort] = [await freePort(), await freePort()];
-  up = new Up(['--data-dir', dataDir, '--port', String(port), '--runtime', 'docker', '--ingress-port', String(ingressPort)]);
+  up = new UpProcess(['--data-dir', dataDir, '--port', String(port), '--runtime', 'docker', '--ingress-port', String(ingressPort)]);
   await until('podium up ready', async () => {
     if (up!.proc.exitCode !== null) throw new Error(`podium up exited ${up!.proc.exitCode}:\n${up!.tail()}`);
     return up!.stdout.some((l) => l.startsWith('podium is ready'));
@@ -289,7 +238,7 @@ afterAll(async () => {
   }
   api?.close();
   // PODIUM_TEST_UP_LOG=FILE keeps every line `up` and its children logged (for a failing run).
-  if (up && process.env.PODIUM_TEST_UP_LOG) writeFileSync(process.env.PODIUM_TEST_UP_LOG, [...up.stdout, ...up.raw].join('\n'));
+  if (up && process.env.PODIUM_TEST_UP_LOG) writeFileSync(process.env.PODIUM_TEST_UP_LOG, [...up.stdout, ...up.rawStderr].join('\n'));
   await removeContainers();
   if (dataDir && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
 }, 120_000);
