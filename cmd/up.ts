@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../apimachinery/log.js';
+import { freeLoopbackPort } from '../apimachinery/free-port.js';
 import { ensurePki, issueClientCertificate, issueServingCertificate, type Pki } from '../server/pki.js';
 import { defaultNodeName, type UpFlags } from './flags.js';
 import { buildKubeconfig, writeKubeconfig } from './kubeconfig.js';
@@ -270,17 +271,6 @@ function noteUnimplementedFlags(f: UpFlags): void {
   if (f.runtime === 'none') log.info('--runtime none: the API server and the bookkeeping controllers (no workload controllers, scheduler or node agent)');
   if (f.nodes !== 1 && f.runtime !== 'simulated') log.info('--nodes only applies to --runtime simulated', { nodes: f.nodes });
   if (f.ingressPort !== undefined && f.runtime !== 'docker') log.info('--ingress-port only applies to --runtime docker', { ingressPort: f.ingressPort });
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // Checked before starting anything: a taken port would otherwise become a crash-looping API server.

@@ -4,10 +4,12 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort as freePort } from '../../apimachinery/free-port.js';
+export { freePort };
 
 const TAIL_LINES = 200;
 
@@ -114,17 +116,6 @@ export function cleanupOnSignals(): void {
   // Last resort for an uncaught exit path: at least no child keeps running.
   process.on('exit', () => {
     for (const c of live) c.proc.kill('SIGKILL');
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 }
 
